@@ -1,0 +1,137 @@
+// The CPU backend: the float64 reference network behind the same Backend contract as the GPU.
+// Slow, exact, and always available.
+import { hasCellState, parameterSpecs, type ModelConfig } from '../model/config.js';
+import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
+import type { Backend, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { NormalizedTrainOptions } from '../train/options.js';
+import { Rng } from '../model/init.js';
+import { backward, forward, lossAndGrad, netFromParams, netToParams, type Net, type Trace } from './network.js';
+import { clipGradNorm, CpuOptimizer, gradNorm } from './optim.js';
+import { sampleToken } from './sample.js';
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  readonly deviceName = 'CPU (float64 reference)';
+  private net: Net;
+  private opts: NormalizedTrainOptions | null = null;
+  private optimizer: CpuOptimizer | null = null;
+  private carried: RecurrentState | null = null;
+
+  constructor(readonly cfg: ModelConfig, params: Map<string, ArrayLike<number>>) {
+    this.net = netFromParams(cfg, params);
+  }
+
+  setParameters(params: Map<string, ArrayLike<number>>): void {
+    this.net = netFromParams(this.cfg, params);
+  }
+
+  async getParameters(): Promise<Map<string, Float64Array>> {
+    return new Map([...netToParams(this.cfg, this.net)].map(([k, v]) => [k, v.slice()]));
+  }
+
+  private initial(state: StateSource, B: number): { h0?: ArrayLike<number>; c0?: ArrayLike<number> } {
+    if (state.kind === 'given') return { h0: state.state.h, c0: state.state.c };
+    if (state.kind === 'carry' && this.carried && this.carried.h.length === this.cfg.numLayers * B * this.cfg.hiddenSize) {
+      return { h0: this.carried.h, c0: this.carried.c };
+    }
+    return {};
+  }
+
+  private run(input: SeqInput, state: StateSource): Trace {
+    const { h0, c0 } = this.initial(state, input.batch);
+    const tr = forward(this.cfg, this.net, input, h0, c0);
+    const { hN, cN } = finalState(this.cfg, tr);
+    this.carried = { h: hN, c: cN ?? undefined };
+    return tr;
+  }
+
+  async forward(input: SeqInput, state: StateSource): Promise<ForwardResult> {
+    const tr = this.run(input, state);
+    const { hN, cN } = finalState(this.cfg, tr);
+    return {
+      logits: tr.logits,
+      hSeq: batchFirst(tr.hs, tr.B, tr.T, this.cfg.hiddenSize),
+      cSeq: hasCellState(this.cfg) ? batchFirst(tr.cs as Float64Array[], tr.B, tr.T, this.cfg.hiddenSize) : null,
+      hN,
+      cN,
+    };
+  }
+
+  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult> {
+    const tr = this.run(input, state);
+    const { loss: value, dlogits } = lossAndGrad(loss, tr.logits, tr.B, tr.T, this.cfg.outputSize, targets);
+    const g = backward(this.cfg, this.net, input, tr, dlogits);
+    return { loss: value, grads: netToParams(this.cfg, g.net), dh0: g.dh0, dc0: g.dc0 };
+  }
+
+  configureTraining(opts: NormalizedTrainOptions): void {
+    this.opts = opts;
+    this.optimizer = new CpuOptimizer(
+      opts.optimizer,
+      parameterSpecs(this.cfg).map((s) => s.shape.reduce((a, b) => a * b, 1)),
+    );
+  }
+
+  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult> {
+    const opts = this.opts!;
+    const { loss, grads } = await this.gradients(input, targets, opts.loss, state);
+    const g = [...grads.values()];
+    const norm = opts.clip === null ? gradNorm(g) : clipGradNorm(g, opts.clip).norm;
+    const params = netToParams(this.cfg, this.net);
+    const p = [...params.values()];
+    this.optimizer!.update(p, g);
+    this.net = netFromParams(this.cfg, params);
+    return { loss, gradNorm: norm };
+  }
+
+  async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
+    const rng = new Rng(seed);
+    const out = new Int32Array(length);
+    let state: StateSource = { kind: 'zeros' };
+    let feed = Int32Array.from(prime);
+    for (let n = 0; n < length; n++) {
+      const tr = this.run({ batch: 1, steps: feed.length, ids: feed }, state);
+      const O = this.cfg.outputSize;
+      const last = tr.logits.subarray((feed.length - 1) * O, feed.length * O);
+      out[n] = sampleToken(last, temperature, topK, rng.next());
+      feed = Int32Array.of(out[n]);
+      state = { kind: 'carry' };
+    }
+    return out;
+  }
+
+  async lastState(): Promise<RecurrentState | null> {
+    return this.carried;
+  }
+
+  resetState(): void {
+    this.carried = null;
+  }
+
+  dispose(): void {}
+}
+
+/** [T+1, B, H] time-major slots (per layer) → [L, B, T, H] batch-first, dropping h0. */
+function batchFirst(perLayer: Float64Array[], B: number, T: number, H: number): Float64Array {
+  const out = new Float64Array(perLayer.length * B * T * H);
+  perLayer.forEach((s, k) => {
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        out.set(s.subarray(((t + 1) * B + b) * H, ((t + 1) * B + b + 1) * H), ((k * B + b) * T + t) * H);
+      }
+    }
+  });
+  return out;
+}
+
+function finalState(cfg: ModelConfig, tr: Trace): { hN: Float64Array; cN: Float64Array | null } {
+  const { B, T } = tr;
+  const H = cfg.hiddenSize;
+  const hN = new Float64Array(cfg.numLayers * B * H);
+  const cN = hasCellState(cfg) ? new Float64Array(cfg.numLayers * B * H) : null;
+  for (let k = 0; k < cfg.numLayers; k++) {
+    hN.set(tr.hs[k].subarray(T * B * H, (T + 1) * B * H), k * B * H);
+    if (cN) cN.set(tr.cs[k]!.subarray(T * B * H, (T + 1) * B * H), k * B * H);
+  }
+  return { hN, cN };
+}

@@ -1,0 +1,57 @@
+// The contract both engines implement. The Model (model.ts) validates every argument first,
+// so a backend trusts its inputs. States and outputs cross this boundary as float64 arrays
+// (the GPU's float32 values upcast exactly); the layouts are PyTorch's.
+import type { ModelConfig } from './config.js';
+import type { LossKind, RecurrentState, SeqInput, SeqTargets } from './batch.js';
+import type { NormalizedTrainOptions } from '../train/options.js';
+
+export type BackendName = 'webgpu' | 'cpu';
+
+export interface ForwardResult {
+  /** Head output [B, T, O]: logits (before log-softmax), or predictions for MSE. */
+  logits: Float64Array;
+  /** Every layer's h_t: [L, B, T, H] (the top layer is PyTorch's `output`). */
+  hSeq: Float64Array;
+  /** LSTM: every layer's c_t, [L, B, T, H]. */
+  cSeq: Float64Array | null;
+  hN: Float64Array; // [L, B, H]
+  cN: Float64Array | null; // [L, B, H]
+}
+
+export interface GradientResult {
+  loss: number;
+  /** d loss / d parameter, PyTorch names and shapes, before any clipping. */
+  grads: Map<string, Float64Array>;
+  dh0: Float64Array; // [L, B, H]
+  dc0: Float64Array | null;
+}
+
+export interface StepResult {
+  /** Loss of this step's forward pass (before the update). */
+  loss: number;
+  /** Total gradient L2 norm before clipping. */
+  gradNorm: number;
+}
+
+/** Where a call's initial state comes from: zeros, given values, or the state the last call ended in. */
+export type StateSource = { kind: 'zeros' } | { kind: 'given'; state: RecurrentState } | { kind: 'carry' };
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Human-readable device: the GPU adapter's description, or 'CPU (float64 reference)'. */
+  readonly deviceName: string;
+  setParameters(params: Map<string, ArrayLike<number>>): void;
+  getParameters(): Promise<Map<string, Float64Array>>;
+  forward(input: SeqInput, state: StateSource): Promise<ForwardResult>;
+  gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult>;
+  /** Sets the optimizer and clipping; resets the optimizer's moments and step count. */
+  configureTraining(opts: NormalizedTrainOptions): void;
+  /** Forward, loss, backward, clip, optimizer update. The returned promise may resolve later. */
+  trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult>;
+  /** Token ids sampled after `prime` (batch 1); temperature 0 = argmax. */
+  generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array>;
+  /** The state the last forward / train call ended in, [L, 1.., H]. Null before any call. */
+  lastState(): Promise<RecurrentState | null>;
+  resetState(): void;
+  dispose(): void;
+}

@@ -1,0 +1,234 @@
+// The one model API for both backends. It owns the config, validates every call at the
+// boundary (typed errors, nothing changed on rejection) and delegates the math to a Backend.
+import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError } from '../errors.js';
+import { normalizeConfig, parameterSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
+import { validateInput, validateState, validateTargets, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import type { Backend, BackendName, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
+import { initParameters } from './init.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
+import { CpuBackend } from '../cpu/backend.js';
+import { createGpuBackend, type GpuOptions } from '../gpu/backend.js';
+
+export interface CreateModelOptions extends ModelConfigInput, GpuOptions {
+  /** 'webgpu' (default) or 'cpu'. Nothing falls back silently: without WebGPU, 'webgpu' throws. */
+  backend?: BackendName;
+  /** Seed for the parameter init (default 0). */
+  seed?: number;
+  /** Initial parameters by PyTorch name (otherwise a seeded init). */
+  parameters?: Map<string, ArrayLike<number>>;
+}
+
+/** How a call starts: from zeros (default), from a given state, or from where the last call ended. */
+export type InitialState = 'zeros' | 'carry' | RecurrentState;
+
+export interface GenerateOptions {
+  /** Token ids fed first (at least one). */
+  prime: ArrayLike<number>;
+  /** Number of tokens to sample. */
+  length: number;
+  /** 0 = argmax; default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 = all, default). */
+  topK?: number;
+  seed?: number;
+}
+
+export class RnnModel {
+  private backendImpl: Backend;
+  private trainOpts: NormalizedTrainOptions | null = null;
+  private disposed = false;
+
+  private constructor(readonly config: ModelConfig, backend: Backend) {
+    this.backendImpl = backend;
+  }
+
+  /** Builds a model on the requested backend ('webgpu' by default). */
+  static async create(opts: CreateModelOptions): Promise<RnnModel> {
+    const cfg = normalizeConfig(opts);
+    const params = opts.parameters ? checkParameters(cfg, opts.parameters) : initParameters(cfg, opts.seed ?? 0);
+    const backend = await makeBackend(cfg, opts.backend ?? 'webgpu', params, opts);
+    return new RnnModel(cfg, backend);
+  }
+
+  /** The backend in use: 'webgpu' or 'cpu'. */
+  get backend(): BackendName {
+    return this.backendImpl.name;
+  }
+
+  /** The GPU adapter's description, or the CPU reference's name. */
+  get deviceName(): string {
+    return this.backendImpl.deviceName;
+  }
+
+  private live(): Backend {
+    if (this.disposed) throw new DisposedError('this model was disposed; create a new one');
+    return this.backendImpl;
+  }
+
+  private stateSource(input: SeqInput, s: InitialState | undefined): StateSource {
+    if (s === undefined || s === 'zeros') return { kind: 'zeros' };
+    if (s === 'carry') return { kind: 'carry' };
+    validateState(this.config, input.batch, s);
+    return { kind: 'given', state: s };
+  }
+
+  /** Forward pass over a batch: logits / predictions [B, T, O], every layer's states, h_n (c_n). */
+  async forward(input: SeqInput, opts: { state?: InitialState } = {}): Promise<ForwardResult> {
+    const b = this.live();
+    validateInput(this.config, input);
+    return b.forward(input, this.stateSource(input, opts.state));
+  }
+
+  /** Loss and the gradient of every parameter (and of h0 / c0), without updating anything. */
+  async gradients(
+    input: SeqInput,
+    targets: SeqTargets,
+    opts: { loss: TrainOptions['loss']; state?: InitialState },
+  ): Promise<GradientResult> {
+    const b = this.live();
+    const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
+    validateInput(this.config, input);
+    validateTargets(this.config, loss, input, targets);
+    return b.gradients(input, targets, loss, this.stateSource(input, opts.state));
+  }
+
+  /** Sets the loss, optimizer and clipping for trainStep; resets the optimizer's state. */
+  configureTraining(opts: TrainOptions): void {
+    const b = this.live();
+    const n = normalizeTrainOptions(opts);
+    b.configureTraining(n);
+    this.trainOpts = n;
+  }
+
+  /**
+   * One training step: forward, loss, BPTT, clip, optimizer update. state 'carry' continues from
+   * the state the last call ended in (truncated BPTT over a long sequence).
+   */
+  async trainStep(input: SeqInput, targets: SeqTargets, opts: { state?: InitialState } = {}): Promise<StepResult> {
+    const b = this.live();
+    if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before trainStep');
+    validateInput(this.config, input);
+    validateTargets(this.config, this.trainOpts.loss, input, targets);
+    return b.trainStep(input, targets, this.stateSource(input, opts.state));
+  }
+
+  /** Samples `length` tokens after `prime` (batch 1); only the tokens come back from the GPU. */
+  async generate(opts: GenerateOptions): Promise<Int32Array> {
+    const b = this.live();
+    const { inputSize, outputSize } = this.config;
+    if (inputSize !== outputSize) {
+      throw new ConfigError(`generation feeds outputs back as inputs: needs inputSize (${inputSize}) = outputSize (${outputSize})`);
+    }
+    const prime = Int32Array.from(opts.prime);
+    if (prime.length < 1) throw new RnnShapeError('generate needs a prime of at least one token');
+    prime.forEach((v, i) => {
+      if (!(v >= 0 && v < inputSize)) throw new TokenRangeError(`prime[${i}] = ${v} is out of range [0, ${inputSize}) (inputSize)`);
+    });
+    if (!Number.isInteger(opts.length) || opts.length < 1) throw new ConfigError(`length must be a positive integer, got ${opts.length}`);
+    const temperature = opts.temperature ?? 1;
+    if (!Number.isFinite(temperature) || temperature < 0) throw new ConfigError(`temperature must be ≥ 0, got ${temperature}`);
+    const topK = opts.topK ?? 0;
+    if (!Number.isInteger(topK) || topK < 0) throw new ConfigError(`topK must be a non-negative integer, got ${topK}`);
+    return b.generate(prime, opts.length, temperature, topK, opts.seed ?? 0);
+  }
+
+  /** The state the last call ended in ([L, B, H]), for stateful inference. */
+  lastState(): Promise<RecurrentState | null> {
+    return this.live().lastState();
+  }
+
+  resetState(): void {
+    this.live().resetState();
+  }
+
+  /** Parameters by PyTorch name (float64 copies; the GPU's float32 values upcast exactly). */
+  getParameters(): Promise<Map<string, Float64Array>> {
+    return this.live().getParameters();
+  }
+
+  /** Replaces the parameters (all of them, PyTorch names and shapes). */
+  setParameters(params: Map<string, ArrayLike<number>>): void {
+    const b = this.live();
+    b.setParameters(checkParameters(this.config, params));
+  }
+
+  /** The state_dict as safetensors (F32), loadable with safetensors.torch.load_file. */
+  async saveSafetensors(): Promise<Uint8Array> {
+    const params = await this.getParameters();
+    const specs = parameterSpecs(this.config);
+    return writeSafetensors(
+      new Map(specs.map((s) => [s.name, { dtype: 'F32' as const, shape: s.shape, data: params.get(s.name)! }])),
+      { format: 'pt', webrnn_config: JSON.stringify(this.config) },
+    );
+  }
+
+  /** Loads a state_dict saved by saveSafetensors or by PyTorch (safetensors.torch.save_file). */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+    const b = this.live();
+    const file = readSafetensors(bytes);
+    const params = new Map<string, ArrayLike<number>>();
+    for (const [name, t] of file.tensors) params.set(name, t.data);
+    const shapes = new Map([...file.tensors].map(([n, t]) => [n, t.shape]));
+    b.setParameters(checkParameters(this.config, params, shapes));
+  }
+
+  /** Moves the model (parameters and carried state) to another backend. The optimizer restarts. */
+  async to(backend: BackendName, gpu: GpuOptions = {}): Promise<RnnModel> {
+    const b = this.live();
+    if (backend === b.name) return this;
+    const params = await b.getParameters();
+    const next = await makeBackend(this.config, backend, params, gpu);
+    b.dispose();
+    this.backendImpl = next;
+    if (this.trainOpts) next.configureTraining(this.trainOpts);
+    return this;
+  }
+
+  /** Frees every GPU buffer. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.backendImpl.dispose();
+  }
+}
+
+async function makeBackend(
+  cfg: ModelConfig,
+  name: BackendName,
+  params: Map<string, ArrayLike<number>>,
+  gpu: GpuOptions,
+): Promise<Backend> {
+  if (name === 'cpu') return new CpuBackend(cfg, params);
+  if (name === 'webgpu') return createGpuBackend(cfg, params, gpu);
+  throw new ConfigError(`backend must be 'webgpu' or 'cpu', got '${String(name)}'`);
+}
+
+/** Every parameter present by PyTorch name, right size, finite; nothing extra. */
+export function checkParameters(
+  cfg: ModelConfig,
+  params: Map<string, ArrayLike<number>>,
+  shapes?: Map<string, number[]>,
+): Map<string, Float64Array> {
+  const specs = parameterSpecs(cfg);
+  const out = new Map<string, Float64Array>();
+  for (const { name, shape } of specs) {
+    const v = params.get(name);
+    if (!v) {
+      throw new SafetensorsError('missing', `parameter '${name}' [${shape.join(', ')}] is missing (have: ${[...params.keys()].join(', ') || 'none'})`);
+    }
+    const given = shapes?.get(name);
+    if ((given && given.join() !== shape.join()) || v.length !== sizeOf(shape)) {
+      throw new RnnShapeError(
+        `parameter '${name}' has ${given ? `shape [${given.join(', ')}]` : `${v.length} values`}, model expects [${shape.join(', ')}]`,
+      );
+    }
+    const a = Float64Array.from(v);
+    const bad = a.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new NonFiniteError(`parameter '${name}' holds ${a[bad]} at flat index ${bad}`);
+    out.set(name, a);
+  }
+  const extra = [...params.keys()].filter((k) => !specs.some((s) => s.name === k));
+  if (extra.length) throw new SafetensorsError('unexpected', `unexpected parameters for this ${cfg.cell} model: ${extra.join(', ')}`);
+  return out;
+}

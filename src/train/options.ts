@@ -1,0 +1,63 @@
+// Training options, shared by both backends. Semantics are PyTorch's (torch.optim.SGD / Adam,
+// torch.nn.utils.clip_grad_norm_).
+import { ConfigError } from '../errors.js';
+import type { LossKind } from '../model/batch.js';
+
+export type OptimizerSpec =
+  | { type: 'sgd'; lr: number; momentum?: number }
+  | { type: 'adam'; lr: number; betas?: [number, number]; eps?: number };
+
+export interface TrainOptions {
+  loss: LossKind;
+  optimizer: OptimizerSpec;
+  /** clip_grad_norm_ max_norm; null or undefined: no clipping. */
+  clip?: number | null;
+}
+
+export interface NormalizedOptimizer {
+  type: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export interface NormalizedTrainOptions {
+  loss: LossKind;
+  optimizer: NormalizedOptimizer;
+  clip: number | null;
+}
+
+function finitePositive(name: string, v: number, allowZero = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new ConfigError(`${name} must be a finite ${allowZero ? 'non-negative' : 'positive'} number, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
+  if (!o || (o.type !== 'sgd' && o.type !== 'adam')) {
+    throw new ConfigError(`optimizer.type must be 'sgd' or 'adam', got '${String((o as { type?: unknown } | undefined)?.type)}'`);
+  }
+  const lr = finitePositive('optimizer.lr', o.lr, true);
+  if (o.type === 'sgd') {
+    const momentum = finitePositive('optimizer.momentum', o.momentum ?? 0, true);
+    if (momentum >= 1) throw new ConfigError(`optimizer.momentum must be < 1, got ${momentum}`);
+    return { type: 'sgd', lr, momentum, beta1: 0, beta2: 0, eps: 0 };
+  }
+  const [beta1, beta2] = o.betas ?? [0.9, 0.999];
+  for (const [n, b] of [['betas[0]', beta1], ['betas[1]', beta2]] as const) {
+    if (!(b >= 0 && b < 1)) throw new ConfigError(`optimizer.${n} must be in [0, 1), got ${b}`);
+  }
+  return { type: 'adam', lr, momentum: 0, beta1, beta2, eps: finitePositive('optimizer.eps', o.eps ?? 1e-8) };
+}
+
+export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
+  if (!['nll', 'nll_last', 'mse'].includes(t.loss)) {
+    throw new ConfigError(`loss must be 'nll', 'nll_last' or 'mse', got '${String(t.loss)}'`);
+  }
+  const clip = t.clip ?? null;
+  if (clip !== null) finitePositive('clip', clip);
+  return { loss: t.loss, optimizer: normalizeOptimizer(t.optimizer), clip };
+}
