@@ -4,7 +4,7 @@ import { hasCellState, parameterSpecs, type ModelConfig } from '../model/config.
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
 import type { Backend, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
-import { Rng } from '../model/init.js';
+import { uniformAt } from '../model/init.js';
 import { backward, forward, lossAndGrad, netFromParams, netToParams, type Net, type Trace } from './network.js';
 import { clipGradNorm, CpuOptimizer, gradNorm } from './optim.js';
 import { sampleToken } from './sample.js';
@@ -85,7 +85,6 @@ export class CpuBackend implements Backend {
   }
 
   async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
-    const rng = new Rng(seed);
     const out = new Int32Array(length);
     let state: StateSource = { kind: 'zeros' };
     let feed = Int32Array.from(prime);
@@ -93,7 +92,8 @@ export class CpuBackend implements Backend {
       const tr = this.run({ batch: 1, steps: feed.length, ids: feed }, state);
       const O = this.cfg.outputSize;
       const last = tr.logits.subarray((feed.length - 1) * O, feed.length * O);
-      out[n] = sampleToken(last, temperature, topK, rng.next());
+      // u indexed by the position of the token being drawn, as on the GPU
+      out[n] = sampleToken(last, temperature, topK, uniformAt(seed, prime.length + n));
       feed = Int32Array.of(out[n]);
       state = { kind: 'carry' };
     }

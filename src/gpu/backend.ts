@@ -1,12 +1,626 @@
-import { WebGpuUnavailableError } from '../errors.js';
-import type { ModelConfig } from '../model/config.js';
-import type { Backend } from '../model/backend.js';
+// The WebGPU backend and its time-step scheduler.
+//
+// Everything a step needs lives in GPU buffers: the parameters, gradients and Adam moments as
+// flat float32 buffers in state_dict order; per (B, T) a workspace of activations. A training step
+// (forward over T, loss, BPTT over T, clip, optimizer) is recorded once as a Plan (pipelines, bind
+// groups, dynamic offsets) and replayed into ONE command buffer per call, submitted once; the loss
+// comes back through a staging buffer when the caller awaits it. Nothing is read back per time step.
+//
+// Workspace layouts (float32, row-major): x [B, T, I] or ids [B, T]; per layer k: A [T, B, G·H],
+// hs/cs [T+1, B, H] (slot 0 = h0), cache [T, B, 4H], dH [T+1, B, H]; logits/dlogits [B, T, O];
+// dAR [2, T, B, G·H] (dA then dR); carry [2, B, H].
+import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
+import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
+import type { Backend, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { NormalizedTrainOptions } from '../train/options.js';
+import { acquireGpu, type GpuContext } from './device.js';
+import { BufferOwner, MAP_READ_MODE, readBack } from './buffers.js';
+import { grid, Kernels, STEP_STRIDE, type Constants, type KernelName } from './kernels.js';
 
 export interface GpuOptions {
   /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
   gpu?: GPU;
 }
 
-export async function createGpuBackend(_cfg: ModelConfig, _params: Map<string, ArrayLike<number>>, _opts: GpuOptions): Promise<Backend> {
-  throw new WebGpuUnavailableError("the WebGPU backend is not available in this build; use backend: 'cpu'");
+export async function createGpuBackend(cfg: ModelConfig, params: Map<string, ArrayLike<number>>, opts: GpuOptions): Promise<Backend> {
+  const ctx = await acquireGpu(opts.gpu);
+  const b = new GpuBackend(cfg, ctx);
+  b.setParameters(params);
+  return b;
+}
+
+/** Float offsets of every matrix the kernels read, with leading dimensions (the tutorial's are strided). */
+interface Layout {
+  total: number;
+  offset: Map<string, number>;
+  layers: { wih: number; wihLd: number; whh: number; whhLd: number; bih: number; bhh: number; hasBhh: boolean }[];
+  fcW: number;
+  fcLd: number;
+  fcb: number;
+  fcWx: number; // −1 unless tutorial
+}
+
+function layoutOf(cfg: ModelConfig): Layout {
+  const offset = new Map<string, number>();
+  let total = 0;
+  for (const s of parameterSpecs(cfg)) {
+    offset.set(s.name, total);
+    total += sizeOf(s.shape);
+  }
+  const o = (n: string): number => offset.get(n)!;
+  const { inputSize: I, hiddenSize: H } = cfg;
+  if (cfg.cell === 'tutorial') {
+    // i2h.weight = [W_ih | W_hh] and i2o.weight = [W_x | W_h], each row I + H long
+    return {
+      total,
+      offset,
+      layers: [{ wih: o('i2h.weight'), wihLd: I + H, whh: o('i2h.weight') + I, whhLd: I + H, bih: o('i2h.bias'), bhh: 0, hasBhh: false }],
+      fcW: o('i2o.weight') + I,
+      fcLd: I + H,
+      fcb: o('i2o.bias'),
+      fcWx: o('i2o.weight'),
+    };
+  }
+  const layers = [];
+  for (let k = 0; k < cfg.numLayers; k++) {
+    layers.push({
+      wih: o(`rnn.weight_ih_l${k}`),
+      wihLd: k === 0 ? I : H,
+      whh: o(`rnn.weight_hh_l${k}`),
+      whhLd: H,
+      bih: o(`rnn.bias_ih_l${k}`),
+      bhh: o(`rnn.bias_hh_l${k}`),
+      hasBhh: true,
+    });
+  }
+  return { total, offset, layers, fcW: o('fc.weight'), fcLd: H, fcb: o('fc.bias'), fcWx: -1 };
+}
+
+type Op =
+  | { kind: 'dispatch'; pipeline: GPUComputePipeline; bind: GPUBindGroup; offset: number | null; x: number; y: number }
+  | { kind: 'clear'; buffer: GPUBuffer }
+  | { kind: 'copy'; src: GPUBuffer; srcOff: number; dst: GPUBuffer; dstOff: number; bytes: number };
+
+/** Recorded GPU work, replayed into a command encoder (compute passes between copies/clears). */
+type Plan = Op[];
+
+interface Workspace {
+  B: number;
+  T: number;
+  tokens: boolean;
+  ids: GPUBuffer;
+  x: GPUBuffer;
+  yIds: GPUBuffer;
+  yf: GPUBuffer;
+  A: GPUBuffer[];
+  hs: GPUBuffer[];
+  cs: GPUBuffer[];
+  cache: GPUBuffer[];
+  dH: GPUBuffer[];
+  carry: GPUBuffer[];
+  logits: GPUBuffer;
+  dlogits: GPUBuffer;
+  rowLoss: GPUBuffer;
+  dAR: GPUBuffer;
+  steps: GPUBuffer;
+  forward: Plan;
+  plans: Map<string, Plan>;
+}
+
+export class GpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly deviceName: string;
+  readonly device: GPUDevice;
+  private readonly kernels: Kernels;
+  private readonly owner: BufferOwner;
+  private readonly lay: Layout;
+  private readonly G: number;
+  private readonly params: GPUBuffer;
+  private readonly grads: GPUBuffer;
+  private readonly m: GPUBuffer;
+  private readonly v: GPUBuffer;
+  /** [loss, ‖g‖², …] */
+  private readonly scalars: GPUBuffer;
+  private readonly optUniform: GPUBuffer;
+  private readonly sampling: GPUBuffer;
+  private readonly dummy: GPUBuffer;
+  /** The state the last call ended in: h [L, B, H], c [L, B, H]; dh0/dc0 of the last backward. */
+  private stateH: GPUBuffer | null = null;
+  private stateC: GPUBuffer | null = null;
+  private stateBatch = 0;
+  private dh0: GPUBuffer | null = null;
+  private dc0: GPUBuffer | null = null;
+  private ws: Workspace | null = null;
+  private gen: { key: string; ws: Workspace; plan: Plan } | null = null;
+  private opts: NormalizedTrainOptions | null = null;
+  private optStep = 0;
+  private stagingFree: GPUBuffer[] = [];
+
+  constructor(readonly cfg: ModelConfig, ctx: GpuContext) {
+    this.device = ctx.device;
+    this.deviceName = ctx.adapterName;
+    this.kernels = new Kernels(this.device);
+    this.owner = new BufferOwner(this.device);
+    this.lay = layoutOf(cfg);
+    this.G = gateCount(cfg.cell);
+    const n = this.lay.total;
+    this.params = this.owner.storage('params', n);
+    this.grads = this.owner.storage('grads', n);
+    this.m = this.owner.storage('adam m / momentum', n);
+    this.v = this.owner.storage('adam v', n);
+    this.scalars = this.owner.storage('scalars', 4);
+    this.optUniform = this.owner.uniform('optimizer', 48);
+    this.sampling = this.owner.uniform('sampling', 16);
+    this.dummy = this.owner.storage('unused binding', 4);
+  }
+
+  /** Bytes of GPU memory this model holds now. */
+  get memoryBytes(): number {
+    return this.owner.bytes;
+  }
+
+  setParameters(params: Map<string, ArrayLike<number>>): void {
+    const flat = new Float32Array(this.lay.total);
+    for (const [name, off] of this.lay.offset) flat.set(params.get(name)!, off);
+    this.device.queue.writeBuffer(this.params, 0, flat);
+  }
+
+  async getParameters(): Promise<Map<string, Float64Array>> {
+    const flat = await readBack(this.device, this.owner, this.params, 0, this.lay.total * 4);
+    return this.split(flat);
+  }
+
+  private split(flat: Float32Array): Map<string, Float64Array> {
+    const out = new Map<string, Float64Array>();
+    for (const s of parameterSpecs(this.cfg)) {
+      const off = this.lay.offset.get(s.name)!;
+      out.set(s.name, Float64Array.from(flat.subarray(off, off + sizeOf(s.shape))));
+    }
+    return out;
+  }
+
+  // ---- workspace and plans -------------------------------------------------------------------
+
+  private workspace(B: number, T: number, tokens: boolean): Workspace {
+    const w = this.ws;
+    if (w && w.B === B && w.T === T && w.tokens === tokens) return w;
+    if (w) this.freeWorkspace(w);
+    this.ws = this.makeWorkspace(B, T, tokens, B * T);
+    return this.ws;
+  }
+
+  private freeWorkspace(w: Workspace): void {
+    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry]) {
+      if (b !== this.dummy) this.owner.release(b);
+    }
+  }
+
+  /** idsLen: token slots (generation keeps P + N ids in a T = P + N − 1 step workspace). */
+  private makeWorkspace(B: number, T: number, tokens: boolean, idsLen: number): Workspace {
+    const { hiddenSize: H, outputSize: O, inputSize: I, numLayers: L } = this.cfg;
+    const GH = this.G * H;
+    const s = (label: string, n: number): GPUBuffer => this.owner.storage(label, n);
+    const lstm = hasCellState(this.cfg);
+    const gated = this.cfg.cell === 'lstm' || this.cfg.cell === 'gru';
+    const steps = this.owner.uniform('steps', (T + 1) * STEP_STRIDE);
+    // entries 0..T−1: one step each (first = 1 at T−1, where BPTT starts); entry T: the whole sequence
+    const u = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
+    for (let e = 0; e <= T; e++) u.set(e < T ? [e, 1, T, e === T - 1 ? 1 : 0] : [0, T, T, 0], (e * STEP_STRIDE) / 4);
+    this.device.queue.writeBuffer(steps, 0, u);
+    const ws: Workspace = {
+      B,
+      T,
+      tokens,
+      ids: tokens ? s('input ids', idsLen) : this.dummy,
+      x: tokens ? this.dummy : s('input x', B * T * I),
+      yIds: s('target ids', B * T),
+      yf: s('target y', B * T * O),
+      A: [],
+      hs: [],
+      cs: [],
+      cache: [],
+      dH: [],
+      carry: [],
+      logits: s('logits', B * T * O),
+      dlogits: s('dlogits', B * T * O),
+      rowLoss: s('row loss', B * T),
+      dAR: s('dA, dR', 2 * T * B * GH),
+      steps,
+      forward: [],
+      plans: new Map(),
+    };
+    for (let k = 0; k < L; k++) {
+      ws.A.push(s(`A l${k}`, T * B * GH));
+      ws.hs.push(s(`h l${k}`, (T + 1) * B * H));
+      // unused ones still get their own tiny buffers: two writable bindings may not alias
+      ws.cs.push(s(`c l${k}`, lstm ? (T + 1) * B * H : 1));
+      ws.cache.push(s(`gates l${k}`, gated ? T * B * 4 * H : 1));
+      ws.dH.push(s(`dH l${k}`, (T + 1) * B * H));
+      ws.carry.push(s(`carry l${k}`, 2 * B * H));
+    }
+    ws.forward = this.forwardPlan(ws);
+    return ws;
+  }
+
+  private op(name: KernelName, constants: Constants, buffers: GPUBuffer[], total: number, ws: Workspace | null, stepEntry = 0): Op {
+    const dyn = Kernels.dynamicBinding(name);
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+    if (dyn >= 0) entries.push({ binding: dyn, resource: { buffer: ws!.steps, size: 16 } });
+    const bind = this.device.createBindGroup({ layout: this.kernels.layout(name), entries });
+    const [x, y] = name === 'reduce' || name === 'sample' ? [1, 1] : grid(total);
+    return { kind: 'dispatch', pipeline: this.kernels.pipeline(name, constants), bind, offset: dyn >= 0 ? stepEntry * STEP_STRIDE : null, x, y };
+  }
+
+  /** Projection of layer k's inputs for steps [entry's t0, +nsteps): A = W_ih x + b_ih. */
+  private projOp(ws: Workspace, k: number, entry: number, nsteps: number): Op {
+    const l = this.lay.layers[k];
+    const { hiddenSize: H, inputSize: I } = this.cfg;
+    const GH = this.G * H;
+    return this.op(
+      'linear',
+      {
+        N: GH, B: ws.B, K1: H, K2: I, W1_OFF: l.wih, W1_LD: l.wihLd, W2_OFF: l.wih, W2_LD: l.wihLd,
+        BIAS_OFF: l.bih, USE_ACT: k > 0, ACT_SLOT: 1, USE_X: k === 0, X_TOKENS: ws.tokens,
+      },
+      [this.params, k > 0 ? ws.hs[k - 1] : this.dummy, ws.x, ws.ids, ws.A[k]],
+      nsteps * ws.B * GH,
+      ws,
+      entry,
+    );
+  }
+
+  private stepOp(ws: Workspace, k: number, t: number): Op {
+    const l = this.lay.layers[k];
+    const H = this.cfg.hiddenSize;
+    return this.op(
+      'step',
+      { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh },
+      [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]],
+      ws.B * H,
+      ws,
+      t,
+    );
+  }
+
+  /** Head over steps [entry's t0, +nsteps): logits = fc(h_t) (tutorial: i2o(cat(x_t, h_{t−1}))). */
+  private headOp(ws: Workspace, entry: number, nsteps: number): Op {
+    const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
+    const tut = this.lay.fcWx >= 0;
+    return this.op(
+      'linear',
+      {
+        N: O, B: ws.B, K1: H, K2: I, W1_OFF: this.lay.fcW, W1_LD: this.lay.fcLd, W2_OFF: Math.max(this.lay.fcWx, 0),
+        W2_LD: this.lay.fcLd, BIAS_OFF: this.lay.fcb, USE_ACT: true, ACT_SLOT: tut ? 0 : 1, USE_X: tut,
+        X_TOKENS: ws.tokens, OUT_BATCH_FIRST: true,
+      },
+      [this.params, ws.hs[L - 1], ws.x, ws.ids, ws.logits],
+      nsteps * ws.B * O,
+      ws,
+      entry,
+    );
+  }
+
+  private cellCode(): number {
+    return this.cfg.cell === 'lstm' ? 1 : this.cfg.cell === 'gru' ? 2 : 0;
+  }
+
+  private actCode(): number {
+    return this.cfg.cell === 'tutorial' ? 2 : this.cfg.nonlinearity === 'relu' ? 1 : 0;
+  }
+
+  private forwardPlan(ws: Workspace): Plan {
+    const plan: Plan = [];
+    for (let k = 0; k < this.cfg.numLayers; k++) {
+      plan.push(this.projOp(ws, k, ws.T, ws.T));
+      for (let t = 0; t < ws.T; t++) plan.push(this.stepOp(ws, k, t));
+    }
+    plan.push(this.headOp(ws, ws.T, ws.T));
+    return plan;
+  }
+
+  private lossPlan(ws: Workspace, loss: LossKind): Plan {
+    const code = loss === 'nll' ? 0 : loss === 'nll_last' ? 1 : 2;
+    return [
+      this.op('loss', { O: this.cfg.outputSize, B: ws.B, LOSS: code }, [ws.logits, ws.yIds, ws.yf, ws.dlogits, ws.rowLoss], ws.B * ws.T, ws, ws.T),
+      this.op('reduce', { COUNT: ws.B * ws.T, OUT_IDX: 0 }, [ws.rowLoss, this.scalars], 1, null),
+    ];
+  }
+
+  /** Head backward, then BPTT layer by layer from the top, then every weight gradient. */
+  private backwardPlan(ws: Workspace): Plan {
+    const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
+    const { B, T } = ws;
+    const GH = this.G * H;
+    const tut = this.lay.fcWx >= 0;
+    const lag = tut ? 0 : 1;
+    const plan: Plan = [];
+    const gradOp = (name: 'gradWeights' | 'gradInputs', c: Constants, dY: GPUBuffer, act: GPUBuffer, out: GPUBuffer, total: number): Op =>
+      this.op(name, { B, ...c }, [this.params, dY, act, ws.x, ws.ids, out], total, ws, T);
+    for (const d of ws.dH) plan.push({ kind: 'clear', buffer: d });
+    // head: dH_top[slot t + lag] = fcWᵀ dlogits; d fc.weight, d fc.bias (and the tutorial's x part)
+    plan.push(gradOp('gradInputs', { N: O, K: H, W_OFF: this.lay.fcW, LD: this.lay.fcLd, ACT_SLOT: lag, DY_BATCH_FIRST: true }, ws.dlogits, this.dummy, ws.dH[L - 1], T * B * H));
+    plan.push(
+      gradOp('gradWeights', { N: O, K: H, W_OFF: this.lay.fcW, LD: this.lay.fcLd, B_OFF: this.lay.fcb, HAS_BIAS: true, SRC: 0, ACT_SLOT: lag, DY_BATCH_FIRST: true }, ws.dlogits, ws.hs[L - 1], this.grads, O * (H + 1)),
+    );
+    if (tut) {
+      plan.push(gradOp('gradWeights', { N: O, K: I, W_OFF: this.lay.fcWx, LD: this.lay.fcLd, SRC: ws.tokens ? 2 : 1, DY_BATCH_FIRST: true }, ws.dlogits, this.dummy, this.grads, O * I));
+    }
+    for (let k = L - 1; k >= 0; k--) {
+      const l = this.lay.layers[k];
+      const c = { H, B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
+      const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+      for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, B * H, ws, t));
+      plan.push(this.op('bpttH0', c, bufs, B * H, ws, 0));
+      // the layer's input: x (layer 0) or the layer below's h_t
+      const src = k > 0 ? 0 : ws.tokens ? 2 : 1;
+      const Ik = k > 0 ? H : I;
+      plan.push(gradOp('gradWeights', { N: GH, K: Ik, W_OFF: l.wih, LD: l.wihLd, B_OFF: l.bih, HAS_BIAS: true, SRC: src, ACT_SLOT: 1 }, ws.dAR, k > 0 ? ws.hs[k - 1] : this.dummy, this.grads, GH * (Ik + 1)));
+      plan.push(
+        gradOp('gradWeights', { N: GH, K: H, W_OFF: l.whh, LD: l.whhLd, B_OFF: l.bhh, HAS_BIAS: l.hasBhh, SRC: 0, ACT_SLOT: 0, DY_OFF: T * B * GH }, ws.dAR, ws.hs[k], this.grads, GH * (H + (l.hasBhh ? 1 : 0))),
+      );
+      if (k > 0) {
+        plan.push(gradOp('gradInputs', { N: GH, K: H, W_OFF: l.wih, LD: l.wihLd, ACT_SLOT: 1 }, ws.dAR, this.dummy, ws.dH[k - 1], T * B * H));
+      }
+      plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: this.dh0!, dstOff: k * B * H * 4, bytes: B * H * 4 });
+      if (this.dc0) plan.push({ kind: 'copy', src: ws.carry[k], srcOff: B * H * 4, dst: this.dc0, dstOff: k * B * H * 4, bytes: B * H * 4 });
+    }
+    return plan;
+  }
+
+  private updatePlan(): Plan {
+    const o = this.opts!;
+    const n = this.lay.total;
+    return [
+      this.op('reduce', { COUNT: n, SQUARE: true, OUT_IDX: 1 }, [this.grads, this.scalars], 1, null),
+      this.op('optim', { COUNT: n, ADAM: o.optimizer.type === 'adam', CLIP: o.clip !== null }, [this.params, this.grads, this.m, this.v, this.scalars, this.optUniform], n, null),
+    ];
+  }
+
+  private cachedPlan(ws: Workspace, key: string, make: () => Plan): Plan {
+    let p = ws.plans.get(key);
+    if (!p) {
+      p = make();
+      ws.plans.set(key, p);
+    }
+    return p;
+  }
+
+  private encode(enc: GPUCommandEncoder, plan: Plan): void {
+    let pass: GPUComputePassEncoder | null = null;
+    for (const op of plan) {
+      if (op.kind === 'dispatch') {
+        pass ??= enc.beginComputePass();
+        pass.setPipeline(op.pipeline);
+        if (op.offset === null) pass.setBindGroup(0, op.bind);
+        else pass.setBindGroup(0, op.bind, [op.offset]);
+        pass.dispatchWorkgroups(op.x, op.y);
+        continue;
+      }
+      pass?.end();
+      pass = null;
+      if (op.kind === 'clear') enc.clearBuffer(op.buffer);
+      else enc.copyBufferToBuffer(op.src, op.srcOff, op.dst, op.dstOff, op.bytes);
+    }
+    pass?.end();
+  }
+
+  // ---- inputs, state ----------------------------------------------------------------------------
+
+  private upload(ws: Workspace, input: SeqInput, targets?: SeqTargets): void {
+    const q = this.device.queue;
+    if (input.ids) q.writeBuffer(ws.ids, 0, Uint32Array.from(input.ids));
+    else q.writeBuffer(ws.x, 0, Float32Array.from(input.x!));
+    if (targets?.ids) q.writeBuffer(ws.yIds, 0, Uint32Array.from(targets.ids));
+    if (targets?.y) q.writeBuffer(ws.yf, 0, Float32Array.from(targets.y));
+  }
+
+  private ensureStateBuffers(B: number): void {
+    if (this.stateH && this.stateBatch === B) return;
+    for (const b of [this.stateH, this.stateC, this.dh0, this.dc0]) if (b) this.owner.release(b);
+    const n = this.cfg.numLayers * B * this.cfg.hiddenSize;
+    const lstm = hasCellState(this.cfg);
+    this.stateH = this.owner.storage('state h', n);
+    this.stateC = lstm ? this.owner.storage('state c', n) : null;
+    this.dh0 = this.owner.storage('dh0', n);
+    this.dc0 = lstm ? this.owner.storage('dc0', n) : null;
+    this.stateBatch = B;
+    this.carriedValid = false;
+    this.ws?.plans.clear(); // backward plans copy into dh0 / dc0
+  }
+
+  private carriedValid = false;
+
+  /** Writes h0 (c0) into slot 0 of every layer, and records copying h_T (c_T) out afterwards. */
+  private stateOps(ws: Workspace, state: StateSource): { before: Plan; after: Plan } {
+    this.ensureStateBuffers(ws.B);
+    const { B, T } = ws;
+    const bytes = B * this.cfg.hiddenSize * 4;
+    const before: Plan = [];
+    const after: Plan = [];
+    const lstm = hasCellState(this.cfg);
+    if (state.kind === 'given') {
+      this.device.queue.writeBuffer(this.stateH!, 0, Float32Array.from(state.state.h));
+      if (lstm) this.device.queue.writeBuffer(this.stateC!, 0, state.state.c ? Float32Array.from(state.state.c) : new Float32Array(this.cfg.numLayers * B * this.cfg.hiddenSize));
+    } else if (state.kind === 'zeros' || !this.carriedValid) {
+      before.push({ kind: 'clear', buffer: this.stateH! });
+      if (lstm) before.push({ kind: 'clear', buffer: this.stateC! });
+    }
+    for (let k = 0; k < this.cfg.numLayers; k++) {
+      before.push({ kind: 'copy', src: this.stateH!, srcOff: k * bytes, dst: ws.hs[k], dstOff: 0, bytes });
+      after.push({ kind: 'copy', src: ws.hs[k], srcOff: T * bytes, dst: this.stateH!, dstOff: k * bytes, bytes });
+      if (lstm) {
+        before.push({ kind: 'copy', src: this.stateC!, srcOff: k * bytes, dst: ws.cs[k], dstOff: 0, bytes });
+        after.push({ kind: 'copy', src: ws.cs[k], srcOff: T * bytes, dst: this.stateC!, dstOff: k * bytes, bytes });
+      }
+    }
+    this.carriedValid = true;
+    return { before, after };
+  }
+
+  /** Submits one command buffer; validation errors reject instead of being printed and lost. */
+  private async submit(enc: GPUCommandEncoder): Promise<void> {
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([enc.finish()]);
+    const err = await this.device.popErrorScope();
+    if (err) throw new Error(`WebGPU validation error in webrnn: ${err.message}`);
+  }
+
+  private async read(buf: GPUBuffer, floats: number, offset = 0): Promise<Float32Array> {
+    return readBack(this.device, this.owner, buf, offset * 4, floats * 4);
+  }
+
+  // ---- the Backend contract ---------------------------------------------------------------------
+
+  async forward(input: SeqInput, state: StateSource): Promise<ForwardResult> {
+    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+    this.upload(ws, input);
+    const { before, after } = this.stateOps(ws, state);
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, [...before, ...ws.forward, ...after]);
+    await this.submit(enc);
+    return this.readForward(ws);
+  }
+
+  private async readForward(ws: Workspace): Promise<ForwardResult> {
+    const { B, T } = ws;
+    const { hiddenSize: H, outputSize: O, numLayers: L } = this.cfg;
+    const logits = Float64Array.from(await this.read(ws.logits, B * T * O));
+    const seq = async (bufs: GPUBuffer[]): Promise<Float64Array> => {
+      const out = new Float64Array(L * B * T * H);
+      for (let k = 0; k < L; k++) {
+        const s = await this.read(bufs[k], (T + 1) * B * H);
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < B; b++) out.set(s.subarray(((t + 1) * B + b) * H, ((t + 1) * B + b + 1) * H), ((k * B + b) * T + t) * H);
+        }
+      }
+      return out;
+    };
+    const n = L * B * H;
+    const lstm = hasCellState(this.cfg);
+    return {
+      logits,
+      hSeq: await seq(ws.hs),
+      cSeq: lstm ? await seq(ws.cs) : null,
+      hN: Float64Array.from(await this.read(this.stateH!, n)),
+      cN: lstm ? Float64Array.from(await this.read(this.stateC!, n)) : null,
+    };
+  }
+
+  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult> {
+    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+    this.upload(ws, input, targets);
+    const { before, after } = this.stateOps(ws, state);
+    const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
+    const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back]);
+    await this.submit(enc);
+    const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
+    const value = (await this.read(this.scalars, 1))[0];
+    const grads = this.split(await this.read(this.grads, this.lay.total));
+    const dh0 = Float64Array.from(await this.read(this.dh0!, n));
+    const dc0 = this.dc0 ? Float64Array.from(await this.read(this.dc0, n)) : null;
+    return { loss: value, grads, dh0, dc0 };
+  }
+
+  configureTraining(opts: NormalizedTrainOptions): void {
+    this.opts = opts;
+    this.optStep = 0;
+    const zeros = new Float32Array(this.lay.total);
+    this.device.queue.writeBuffer(this.m, 0, zeros);
+    this.device.queue.writeBuffer(this.v, 0, zeros);
+    this.ws?.plans.forEach((_, key) => key === 'update' && this.ws!.plans.delete(key));
+    this.update = null;
+  }
+
+  private update: Plan | null = null;
+
+  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult> {
+    const o = this.opts!;
+    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+    this.upload(ws, input, targets);
+    const { before, after } = this.stateOps(ws, state);
+    this.optStep++;
+    const t = this.optStep;
+    const { lr, momentum, beta1, beta2, eps } = o.optimizer;
+    const u = new ArrayBuffer(48);
+    new Float32Array(u, 0, 8).set([lr, momentum, beta1, beta2, eps, lr / (1 - beta1 ** t), Math.sqrt(1 - beta2 ** t), o.clip ?? 0]);
+    new Uint32Array(u, 32, 1)[0] = t === 1 ? 1 : 0;
+    this.device.queue.writeBuffer(this.optUniform, 0, u);
+    const lossPlan = this.cachedPlan(ws, `loss:${o.loss}`, () => this.lossPlan(ws, o.loss));
+    const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
+    this.update ??= this.updatePlan();
+    const staging = this.stagingFree.pop() ?? this.owner.staging('step scalars', 16);
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update]);
+    enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
+    const submitted = this.submit(enc);
+    await submitted;
+    await staging.mapAsync(MAP_READ_MODE);
+    const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
+    staging.unmap();
+    this.stagingFree.push(staging);
+    return { loss, gradNorm: Math.sqrt(normSq) };
+  }
+
+  async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
+    const P = prime.length;
+    const T = P + length - 1;
+    const key = `${P}:${length}`;
+    if (!this.gen || this.gen.key !== key) {
+      if (this.gen) this.freeWorkspace(this.gen.ws);
+      const ws = this.makeWorkspace(1, T, true, T + 1);
+      const plan: Plan = [];
+      for (const k of ws.hs.keys()) {
+        plan.push({ kind: 'clear', buffer: ws.hs[k] });
+        plan.push({ kind: 'clear', buffer: ws.cs[k] });
+      }
+      for (let t = 0; t < T; t++) {
+        for (let k = 0; k < this.cfg.numLayers; k++) {
+          plan.push(this.projOp(ws, k, t, 1));
+          plan.push(this.stepOp(ws, k, t));
+        }
+        if (t >= P - 1) {
+          plan.push(this.headOp(ws, t, 1));
+          plan.push(this.op('sample', { O: this.cfg.outputSize }, [ws.logits, ws.ids, this.sampling], 1, ws, t));
+        }
+      }
+      this.gen = { key, ws, plan };
+    }
+    const { ws, plan } = this.gen;
+    this.device.queue.writeBuffer(ws.ids, 0, Uint32Array.from(prime));
+    const s = new ArrayBuffer(16);
+    new Float32Array(s, 0, 1)[0] = temperature;
+    new Uint32Array(s, 4, 2).set([topK, seed >>> 0]);
+    this.device.queue.writeBuffer(this.sampling, 0, s);
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, plan);
+    const bytes = Math.ceil((length * 4) / 4) * 4;
+    const staging = this.owner.staging('generated ids', bytes);
+    enc.copyBufferToBuffer(ws.ids, P * 4, staging, 0, bytes);
+    await this.submit(enc);
+    await staging.mapAsync(MAP_READ_MODE);
+    const out = new Int32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    this.owner.release(staging);
+    return out;
+  }
+
+  async lastState(): Promise<RecurrentState | null> {
+    if (!this.stateH || !this.carriedValid) return null;
+    const n = this.cfg.numLayers * this.stateBatch * this.cfg.hiddenSize;
+    const h = Float64Array.from(await this.read(this.stateH, n));
+    const c = this.stateC ? Float64Array.from(await this.read(this.stateC, n)) : undefined;
+    return { h, c };
+  }
+
+  resetState(): void {
+    this.carriedValid = false;
+  }
+
+  dispose(): void {
+    this.owner.destroy();
+    this.ws = null;
+    this.gen = null;
+  }
 }

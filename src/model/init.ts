@@ -67,3 +67,15 @@ export function initParameters(cfg: ModelConfig, seed: number): Map<string, Floa
   }
   return out;
 }
+
+/** PCG hash (O'Neill's RXS-M-XS), the same in WGSL (shaders/sample.wgsl). */
+function pcg(v: number): number {
+  const state = (Math.imul(v >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** Counter-based uniform in [0, 1) with 24 bits (exact in float32): sample n of stream `seed`. */
+export function uniformAt(seed: number, n: number): number {
+  return ((pcg((seed ^ pcg(n)) >>> 0) >>> 8) / 16777216);
+}

@@ -1,0 +1,59 @@
+// Linear rows: the input projection of all T steps at once, and the head.
+//   out[r, n] = bias[n] + Σ_k W1[n, k] · act[slot(r), k] + Σ_k W2[n, k] · x[r, k]
+//   r = t·B + b for t ∈ [t0, t0 + nsteps); slot(r) = (t + ACT_SLOT)·B + b
+// With X_TOKENS the x term is a column gather W2[n, ids[b, t]] (one-hot never materialised).
+// Layouts: W row-major with leading dimension LD at a float offset into the flat parameter buffer;
+// act time-major [T+1, B, K1]; x batch-first [B, xSteps, K2] (ids [B, xSteps]);
+// out time-major [T, B, N], or batch-first [B, T, N] when OUT_BATCH_FIRST.
+// Split: one invocation per output element (r, n), n fastest.
+override N: u32;
+override B: u32;
+override K1: u32 = 0u;
+override K2: u32 = 0u;
+override W1_OFF: u32 = 0u;
+override W1_LD: u32 = 1u;
+override W2_OFF: u32 = 0u;
+override W2_LD: u32 = 1u;
+override BIAS_OFF: u32 = 0u;
+override HAS_BIAS: bool = true;
+override USE_ACT: bool = false;
+override ACT_SLOT: u32 = 1u;
+override USE_X: bool = false;
+override X_TOKENS: bool = false;
+override OUT_BATCH_FIRST: bool = false;
+
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> act: array<f32>;
+@group(0) @binding(2) var<storage, read> xf: array<f32>;
+@group(0) @binding(3) var<storage, read> ids: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<uniform> step: Step;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let idx = flatId(gid, nwg);
+  if (idx >= step.nsteps * B * N) { return; }
+  let n = idx % N;
+  let rr = idx / N;
+  let t = step.t0 + rr / B;
+  let b = rr % B;
+  var s = 0.0;
+  if (HAS_BIAS) { s = params[BIAS_OFF + n]; }
+  if (USE_ACT) {
+    let a0 = ((t + ACT_SLOT) * B + b) * K1;
+    let w0 = W1_OFF + n * W1_LD;
+    for (var k = 0u; k < K1; k++) { s += params[w0 + k] * act[a0 + k]; }
+  }
+  if (USE_X) {
+    let xr = b * step.T + t;
+    let w0 = W2_OFF + n * W2_LD;
+    if (X_TOKENS) {
+      s += params[w0 + ids[xr]];
+    } else {
+      for (var k = 0u; k < K2; k++) { s += params[w0 + k] * xf[xr * K2 + k]; }
+    }
+  }
+  var o = (t * B + b) * N + n;
+  if (OUT_BATCH_FIRST) { o = (b * step.T + t) * N + n; }
+  out[o] = s;
+}

@@ -1,0 +1,96 @@
+// Every WGSL kernel, its bindings, and the one pipeline cache. Sizes and parameter offsets reach
+// the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl is
+// prepended to each, the one textual substitution.
+import common from '../../shaders/common.wgsl?raw';
+import linear from '../../shaders/linear.wgsl?raw';
+import step from '../../shaders/step.wgsl?raw';
+import bptt from '../../shaders/bptt.wgsl?raw';
+import grad from '../../shaders/grad.wgsl?raw';
+import loss from '../../shaders/loss.wgsl?raw';
+import reduce from '../../shaders/reduce.wgsl?raw';
+import optim from '../../shaders/optim.wgsl?raw';
+import sample from '../../shaders/sample.wgsl?raw';
+import { SHADER_STAGE_COMPUTE } from './buffers.js';
+
+/** r: read-only storage; w: read-write storage; u: uniform; d: uniform with a dynamic offset (a Step). */
+type Binding = 'r' | 'w' | 'u' | 'd';
+
+const KERNELS = {
+  linear: { src: linear, entry: 'main', bindings: 'rrrrwd' },
+  step: { src: step, entry: 'main', bindings: 'rrwwwd' },
+  bpttStep: { src: bptt, entry: 'step_back', bindings: 'rrrrrwwd' },
+  bpttH0: { src: bptt, entry: 'to_h0', bindings: 'rrrrrwwd' },
+  gradWeights: { src: grad, entry: 'weights', bindings: 'rrrrrwd' },
+  gradInputs: { src: grad, entry: 'inputs', bindings: 'rrrrrwd' },
+  loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
+  reduce: { src: reduce, entry: 'main', bindings: 'rw' },
+  optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
+  sample: { src: sample, entry: 'main', bindings: 'rwud' },
+} as const;
+
+export type KernelName = keyof typeof KERNELS;
+export type Constants = Record<string, number | boolean>;
+
+/** Bytes between Step entries in the step uniform buffer (minUniformBufferOffsetAlignment). */
+export const STEP_STRIDE = 256;
+
+export class Kernels {
+  private modules = new Map<string, GPUShaderModule>();
+  private layouts = new Map<KernelName, GPUBindGroupLayout>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(private readonly device: GPUDevice) {}
+
+  layout(name: KernelName): GPUBindGroupLayout {
+    let l = this.layouts.get(name);
+    if (!l) {
+      const entries: GPUBindGroupLayoutEntry[] = [...KERNELS[name].bindings].map((b, i) => ({
+        binding: i,
+        visibility: SHADER_STAGE_COMPUTE,
+        buffer:
+          b === 'r'
+            ? { type: 'read-only-storage' }
+            : b === 'w'
+              ? { type: 'storage' }
+              : { type: 'uniform', hasDynamicOffset: b === 'd' },
+      }));
+      l = this.device.createBindGroupLayout({ label: name, entries });
+      this.layouts.set(name, l);
+    }
+    return l;
+  }
+
+  pipeline(name: KernelName, constants: Constants): GPUComputePipeline {
+    const key = `${name}:${JSON.stringify(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const k = KERNELS[name];
+      let module = this.modules.get(k.src);
+      if (!module) {
+        module = this.device.createShaderModule({ label: name, code: `${common}\n${k.src}` });
+        this.modules.set(k.src, module);
+      }
+      const c: Record<string, number> = {};
+      for (const [n, v] of Object.entries(constants)) c[n] = typeof v === 'boolean' ? Number(v) : v;
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(name)] }),
+        compute: { module, entryPoint: k.entry, constants: c },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Whether binding i of the kernel takes a dynamic offset. */
+  static dynamicBinding(name: KernelName): number {
+    return KERNELS[name].bindings.indexOf('d');
+  }
+}
+
+/** Workgroups for `total` invocations of 64: x ≤ 65535, y as needed (flatId in common.wgsl). */
+export function grid(total: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(total / 64));
+  const x = Math.min(groups, 65535);
+  return [x, Math.ceil(groups / x)];
+}

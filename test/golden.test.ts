@@ -1,0 +1,127 @@
+// The PyTorch golden cases (../shared/golden, README there) replayed on the CPU reference through
+// the golden runner: every forward output, the loss, every gradient and every optimizer step must
+// match PyTorch's float64 numbers. A missing golden folder is a failure, not a skip.
+import { describe, it, expect, afterAll } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runGoldenCase, type Row } from '../tools/golden/runner.js';
+import { readSafetensors, writeSafetensors, type TensorInput } from '../src/model/safetensors.js';
+
+const GOLDEN = process.env.WEBRNN_GOLDEN_DIR ?? fileURLToPath(new URL('../../shared/golden/', import.meta.url));
+const AFTER_GROUPS = ['after_adam.', 'after_adam2.', 'after_sgd.', 'after_sgd_clip.', 'after_sgd_clip_tight.'];
+
+interface CaseJson {
+  name: string;
+  kind: string;
+  parameters: Record<string, number[]>;
+  expected_tensors: Record<string, number[]>;
+  scalars: Record<string, number>;
+}
+const readCase = (dir: string): CaseJson => JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseJson;
+
+let cases: string[] = [];
+let indexError: unknown = null;
+try {
+  cases = (JSON.parse(readFileSync(join(GOLDEN, 'index.json'), 'utf8')) as { cases: string[] }).cases;
+} catch (e) {
+  indexError = e;
+}
+
+const failures = (rows: Row[]): string[] =>
+  rows.filter((r) => !r.ok).map((r) => `${r.quantity}: err ${r.err} > tol ${r.tol}${r.note ? ` (${r.note})` : ''}`);
+
+/** Every quantity a case ships must show up as a row: loss, every grad.* and every after_*.* tensor. */
+function expectCompleteRows(cj: CaseJson, rows: Row[]): void {
+  const quantities = new Set(rows.map((r) => r.quantity));
+  expect(quantities.has('loss')).toBe(true);
+  for (const p of Object.keys(cj.parameters)) {
+    expect(quantities.has(`grad.${p}`), `row grad.${p}`).toBe(true);
+    for (const g of AFTER_GROUPS) expect(quantities.has(g + p), `row ${g}${p}`).toBe(true);
+  }
+  for (const t of Object.keys(cj.expected_tensors)) {
+    if (t.startsWith('grad.') || t.startsWith('after_')) expect(quantities.has(t), `row ${t}`).toBe(true);
+  }
+}
+
+describe('the PyTorch golden cases on the CPU backend', () => {
+  it(`finds the golden index at ${GOLDEN}`, () => {
+    if (indexError) throw indexError;
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const name of cases) {
+    it(`reproduces PyTorch on case ${name}`, async () => {
+      const dir = join(GOLDEN, name);
+      const cj = readCase(dir);
+      const rows = await runGoldenCase(dir, 'cpu');
+      expect(failures(rows)).toEqual([]);
+      expect(rows.every((r) => r.case === cj.name && Number.isFinite(r.err))).toBe(true);
+      expectCompleteRows(cj, rows);
+      if (cj.kind !== 'tutorial') expect(rows.length).toBeGreaterThan(40);
+      else expect(rows.length).toBeGreaterThan(25);
+    });
+  }
+});
+
+describe('the golden runner on cases it was not shipped with', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'webrnn-golden-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A copy of a shipped case in the tmp dir. */
+  function copyCase(name: string, as: string): string {
+    const dir = join(tmp, as);
+    cpSync(join(GOLDEN, name), dir, { recursive: true });
+    return dir;
+  }
+
+  /** 'rnn.x' → 'net.x', 'fc.x' → 'head.x', also inside 'grad.' / 'after_*.' prefixes. */
+  const rename = (n: string): string => n.replace(/(^|\.)rnn\./, '$1net.').replace(/(^|\.)fc\./, '$1head.');
+
+  function renameSafetensors(path: string): void {
+    const file = readSafetensors(readFileSync(path));
+    const out = new Map<string, TensorInput>();
+    for (const [n, t] of file.tensors) {
+      expect(['F32', 'F64', 'I32']).toContain(t.dtype);
+      out.set(rename(n), { dtype: t.dtype as TensorInput['dtype'], shape: t.shape, data: t.data });
+    }
+    writeFileSync(path, writeSafetensors(out, file.metadata));
+  }
+
+  const renameKeys = <V>(o: Record<string, V>): Record<string, V> =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [rename(k), v]));
+
+  it('maps renamed parameters (net.*, head.*) onto the model by state_dict order and shape', async () => {
+    if (indexError) throw indexError;
+    const dir = copyCase('rnn_tanh_small', 'renamed');
+    renameSafetensors(join(dir, 'weights.safetensors'));
+    renameSafetensors(join(dir, 'expected.safetensors'));
+    const cj = readCase(dir);
+    cj.parameters = renameKeys(cj.parameters);
+    cj.expected_tensors = renameKeys(cj.expected_tensors);
+    writeFileSync(join(dir, 'case.json'), JSON.stringify(cj));
+    expect(Object.keys(cj.parameters)).toEqual([
+      'net.weight_ih_l0', 'net.weight_hh_l0', 'net.bias_ih_l0', 'net.bias_hh_l0', 'head.weight', 'head.bias',
+    ]);
+    const names = [...readSafetensors(readFileSync(join(dir, 'weights.safetensors'))).tensors.keys()];
+    expect(names.some((n) => n.startsWith('rnn.') || n.startsWith('fc.'))).toBe(false);
+
+    const rows = await runGoldenCase(dir, 'cpu');
+    expect(failures(rows)).toEqual([]);
+    expectCompleteRows(cj, rows);
+    expect(rows.length).toBeGreaterThan(40);
+    expect(rows.some((r) => /(^|\.)(rnn|fc)\./.test(r.quantity))).toBe(false);
+  });
+
+  it("fails the 'loss' row, and only that row, when the expected loss is off by one part in a million", async () => {
+    if (indexError) throw indexError;
+    const dir = copyCase('rnn_tanh_small', 'corrupt-loss');
+    const cj = readCase(dir);
+    cj.scalars.loss *= 1 + 1e-6;
+    writeFileSync(join(dir, 'case.json'), JSON.stringify(cj));
+    const rows = await runGoldenCase(dir, 'cpu');
+    expect(rows.filter((r) => !r.ok).map((r) => r.quantity)).toEqual(['loss']);
+    expect(rows.find((r) => r.quantity === 'loss')!.err).toBeGreaterThan(5e-7);
+  });
+});
