@@ -2,7 +2,7 @@
 // Slow, exact, and always available.
 import { hasCellState, parameterSpecs, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
-import type { Backend, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { Backend, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { uniformAt } from '../model/init.js';
 import { backward, forward, lossAndGrad, netFromParams, netToParams, type Net, type Trace } from './network.js';
@@ -106,6 +106,10 @@ export class CpuBackend implements Backend {
 
   resetState(): void {
     this.carried = null;
+  }
+
+  stats(): BackendStats {
+    return { dispatches: 0, submits: 0, gpuBytes: 0 };
   }
 
   dispose(): void {}

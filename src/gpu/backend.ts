@@ -11,7 +11,7 @@
 // dAR [2, T, B, G·H] (dA then dR); carry [2, B, H].
 import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
-import type { Backend, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { Backend, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { acquireGpu, type GpuContext } from './device.js';
 import { BufferOwner, MAP_READ_MODE, readBack } from './buffers.js';
@@ -385,7 +385,16 @@ export class GpuBackend implements Backend {
     return p;
   }
 
+  private lastDispatches = 0;
+  private submitsThisCall = 0;
+
+  stats(): BackendStats {
+    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes };
+  }
+
   private encode(enc: GPUCommandEncoder, plan: Plan): void {
+    this.lastDispatches = plan.reduce((n, op) => n + (op.kind === 'dispatch' ? 1 : 0), 0);
+    this.submitsThisCall = 0;
     let pass: GPUComputePassEncoder | null = null;
     for (const op of plan) {
       if (op.kind === 'dispatch') {
@@ -460,6 +469,7 @@ export class GpuBackend implements Backend {
   /** Submits one command buffer; validation errors reject instead of being printed and lost. */
   private async submit(enc: GPUCommandEncoder): Promise<void> {
     this.device.pushErrorScope('validation');
+    this.submitsThisCall++;
     this.device.queue.submit([enc.finish()]);
     const err = await this.device.popErrorScope();
     if (err) throw new Error(`WebGPU validation error in webrnn: ${err.message}`);

@@ -36,7 +36,19 @@ export interface StepResult {
 /** Where a call's initial state comes from: zeros, given values, or the state the last call ended in. */
 export type StateSource = { kind: 'zeros' } | { kind: 'given'; state: RecurrentState } | { kind: 'carry' };
 
+/** What the last call cost on the device (the CPU backend reports zeros). */
+export interface BackendStats {
+  /** Compute dispatches recorded in the last command buffer submitted. */
+  dispatches: number;
+  /** Command buffers submitted by the last call (1 for trainStep and generate). */
+  submits: number;
+  /** Bytes of GPU memory the model holds now (parameters, optimizer state, workspaces). */
+  gpuBytes: number;
+}
+
 export interface Backend {
+  /** Cost of the last call. */
+  stats(): BackendStats;
   readonly name: BackendName;
   /** Human-readable device: the GPU adapter's description, or 'CPU (float64 reference)'. */
   readonly deviceName: string;

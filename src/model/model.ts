@@ -3,7 +3,7 @@
 import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError } from '../errors.js';
 import { normalizeConfig, parameterSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
 import { validateInput, validateState, validateTargets, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
-import type { Backend, BackendName, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
+import type { Backend, BackendName, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
 import { initParameters } from './init.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
@@ -183,6 +183,11 @@ export class RnnModel {
     this.backendImpl = next;
     if (this.trainOpts) next.configureTraining(this.trainOpts);
     return this;
+  }
+
+  /** Dispatches and submits of the last call, and GPU memory held (zeros on the CPU backend). */
+  stats(): BackendStats {
+    return this.live().stats();
   }
 
   /** Frees every GPU buffer. The model cannot be used afterwards. */
