@@ -101,7 +101,7 @@ export class CpuBackend implements Backend {
   }
 
   async lastState(): Promise<RecurrentState | null> {
-    return this.carried;
+    return this.carried && { h: this.carried.h.slice(), c: this.carried.c?.slice() };
   }
 
   resetState(): void {

@@ -235,6 +235,20 @@ describe('RnnModel parameters, state and training', () => {
     expect(await m.lastState()).toBeNull();
   });
 
+  it("hands out lastState as a copy, so changing it does not change what 'carry' continues from", async () => {
+    const m = await tokenModel('lstm', 8);
+    const input: SeqInput = { batch: 1, steps: 3, ids: Int32Array.of(1, 3, 0) };
+    await m.forward(input);
+    const expected = await m.forward(input, { state: 'carry' });
+    await m.forward(input);
+    const s = await m.lastState();
+    s!.h.fill(0);
+    s!.c!.fill(0);
+    const got = await m.forward(input, { state: 'carry' });
+    expect(got.hN).toEqual(expected.hN);
+    expect(got.cN).toEqual(expected.cN);
+  });
+
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     for (const optimizer of [{ type: 'sgd', lr: 1 } as const, { type: 'adam', lr: 0.05 } as const]) {
       it(`halves the loss of a ${cell} on a repeating token pattern within 100 ${optimizer.type} steps`, async () => {
