@@ -45,13 +45,13 @@ fn main() {
   var total = 0.0;
   for (var j = 0u; j < O; j++) { if (z[base + j] >= cut) { total += exp((z[base + j] - m) / s.temperature); } }
   let u = f32(pcg(s.seed ^ pcg(t + 1u)) >> 8u) / 16777216.0;
-  let target = u * total;
+  let goal = u * total;
   var acc = 0.0;
   var pick = best;
   for (var j = 0u; j < O; j++) {
     if (z[base + j] >= cut) {
       acc += exp((z[base + j] - m) / s.temperature);
-      if (acc > target) { pick = j; break; }
+      if (acc > goal) { pick = j; break; }
     }
   }
   ids[t + 1u] = pick;

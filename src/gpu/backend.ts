@@ -20,11 +20,13 @@ import { grid, Kernels, STEP_STRIDE, type Constants, type KernelName } from './k
 export interface GpuOptions {
   /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
   gpu?: GPU;
+  /** Testing aid: fill every new GPU buffer with NaN, so any output element a kernel fails to write shows. */
+  poisonBuffers?: boolean;
 }
 
 export async function createGpuBackend(cfg: ModelConfig, params: Map<string, ArrayLike<number>>, opts: GpuOptions): Promise<Backend> {
   const ctx = await acquireGpu(opts.gpu);
-  const b = new GpuBackend(cfg, ctx);
+  const b = new GpuBackend(cfg, ctx, opts.poisonBuffers ?? false);
   b.setParameters(params);
   return b;
 }
@@ -136,11 +138,11 @@ export class GpuBackend implements Backend {
   private optStep = 0;
   private stagingFree: GPUBuffer[] = [];
 
-  constructor(readonly cfg: ModelConfig, ctx: GpuContext) {
+  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false) {
     this.device = ctx.device;
     this.deviceName = ctx.adapterName;
     this.kernels = new Kernels(this.device);
-    this.owner = new BufferOwner(this.device);
+    this.owner = new BufferOwner(this.device, poison);
     this.lay = layoutOf(cfg);
     this.G = gateCount(cfg.cell);
     const n = this.lay.total;

@@ -10,13 +10,16 @@ const STORAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 export class BufferOwner {
   private buffers = new Set<GPUBuffer>();
 
-  constructor(private readonly device: GPUDevice) {}
+  /** poison: fill new storage buffers with NaN, so an element a kernel fails to write shows up in tests. */
+  constructor(private readonly device: GPUDevice, private readonly poison = false) {}
 
   /** A storage buffer of at least 16 bytes (float32 / uint32 elements). */
   storage(label: string, elements: number): GPUBuffer {
     const size = Math.max(16, Math.ceil((elements * 4) / 16) * 16);
     checkBindable(this.device, label, size);
-    return this.track(this.device.createBuffer({ label, size, usage: STORAGE }));
+    const b = this.track(this.device.createBuffer({ label, size, usage: STORAGE }));
+    if (this.poison) this.device.queue.writeBuffer(b, 0, new Float32Array(size / 4).fill(NaN));
+    return b;
   }
 
   uniform(label: string, bytes: number): GPUBuffer {

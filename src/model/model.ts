@@ -19,7 +19,11 @@ export interface CreateModelOptions extends ModelConfigInput, GpuOptions {
   parameters?: Map<string, ArrayLike<number>>;
 }
 
-/** How a call starts: from zeros (default), from a given state, or from where the last call ended. */
+/**
+ * How a call starts: from zeros (default), from a given state { h [L, B, H], c? }, or 'carry': from
+ * where the last call ended (detached, as in truncated BPTT). 'carry' starts from zeros when there
+ * is no previous call, after resetState(), or when the batch size changed.
+ */
 export type InitialState = 'zeros' | 'carry' | RecurrentState;
 
 export interface GenerateOptions {
@@ -69,6 +73,9 @@ export class RnnModel {
   private stateSource(input: SeqInput, s: InitialState | undefined): StateSource {
     if (s === undefined || s === 'zeros') return { kind: 'zeros' };
     if (s === 'carry') return { kind: 'carry' };
+    if (typeof s !== 'object' || s === null || !('h' in s)) {
+      throw new ConfigError(`state must be 'zeros', 'carry' or { h, c? }, got ${JSON.stringify(s)}`);
+    }
     validateState(this.config, input.batch, s);
     return { kind: 'given', state: s };
   }

@@ -11,6 +11,9 @@ import type { LossKind } from '../../src/model/batch.js';
 import type { BackendName } from '../../src/model/backend.js';
 import type { CellKind } from '../../src/model/config.js';
 import { logSoftmax } from '../../src/cpu/network.js';
+import { relErr } from '../compare.js';
+
+export { relErr };
 
 export interface Tolerances {
   forward: number;
@@ -53,18 +56,6 @@ interface CaseJson {
 
 const ADAM = { type: 'adam' as const, lr: 0.01, betas: [0.9, 0.999] as [number, number], eps: 1e-8 };
 const SGD = { type: 'sgd' as const, lr: 0.1 };
-
-export function relErr(a: ArrayLike<number>, e: ArrayLike<number>): number {
-  if (a.length !== e.length) return Infinity;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < e.length; i++) {
-    const d = Math.abs(a[i] - e[i]);
-    num = d > num || Number.isNaN(d) ? d : num;
-    den = Math.max(den, Math.abs(e[i]));
-  }
-  return Number.isNaN(num) ? Infinity : num / Math.max(den, 1e-300);
-}
 
 export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU): Promise<Row[]> {
   const cj = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseJson;

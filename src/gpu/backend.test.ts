@@ -1,0 +1,181 @@
+// GPU-vs-CPU parity of every kernel path, in Node (Dawn + SwiftShader), on fresh random models
+// and inputs: outputs, loss, every gradient (and h0/c0), and the parameters after 1 and 5
+// optimizer steps. Buffers are poisoned with NaN first (test/parity.ts).
+import { describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../test/gpu-device.js';
+import { failures, parity, type ParitySpec } from '../../test/parity.js';
+import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
+
+const ADAM_CLIP = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };
+const SGD = { optimizer: { type: 'sgd' as const, lr: 0.1, momentum: 0.9 }, clip: null };
+
+const cases: [string, ParitySpec][] = [
+  ['an Elman tanh RNN with token inputs and H not a multiple of 64', { cell: 'rnn', inputSize: 11, hiddenSize: 67, outputSize: 11, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 1, optimizers: [ADAM_CLIP, SGD] }],
+  ['a relu RNN with float inputs and MSE', { cell: 'rnn', nonlinearity: 'relu', inputSize: 4, hiddenSize: 9, outputSize: 3, batch: 2, steps: 6, tokens: false, loss: 'mse', seed: 2, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
+  ['a tanh RNN at batch 1', { cell: 'rnn', inputSize: 7, hiddenSize: 13, outputSize: 7, batch: 1, steps: 8, tokens: true, loss: 'nll', seed: 3, optimizers: [ADAM_CLIP] }],
+  ['a tanh RNN over a single step', { cell: 'rnn', inputSize: 6, hiddenSize: 10, outputSize: 6, batch: 4, steps: 1, tokens: true, loss: 'nll', seed: 4, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a 2-layer tanh RNN with nonzero h0', { cell: 'rnn', inputSize: 5, hiddenSize: 12, numLayers: 2, outputSize: 5, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 5, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['the tutorial model (i2h/i2o on cat(x, h)) with a last-step loss', { cell: 'tutorial', inputSize: 10, hiddenSize: 20, outputSize: 6, batch: 3, steps: 5, tokens: true, loss: 'nll_last', seed: 6, optimizers: [ADAM_CLIP, SGD] }],
+  ['the tutorial model with float inputs', { cell: 'tutorial', inputSize: 4, hiddenSize: 8, outputSize: 3, batch: 2, steps: 4, tokens: false, loss: 'nll_last', seed: 7, randomState: true }],
+  ['an LSTM with nonzero h0 and c0', { cell: 'lstm', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 8, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a 3-layer LSTM at odd sizes', { cell: 'lstm', inputSize: 5, hiddenSize: 9, numLayers: 3, outputSize: 5, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 9, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['an LSTM at batch 1 over one step with float inputs', { cell: 'lstm', inputSize: 3, hiddenSize: 6, outputSize: 2, batch: 1, steps: 1, tokens: false, loss: 'mse', seed: 10, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a GRU with nonzero h0', { cell: 'gru', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 11, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
+  ['a 3-layer GRU at odd sizes', { cell: 'gru', inputSize: 6, hiddenSize: 7, numLayers: 3, outputSize: 6, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 12, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
+];
+
+describe('the WebGPU backend matches the CPU reference', () => {
+  for (const [name, spec] of cases) {
+    it(`on ${name}`, async () => {
+      const rows = await parity(await nodeGpu(), spec);
+      expect(rows.length).toBeGreaterThan(8);
+      expect(failures(rows)).toEqual([]);
+    });
+  }
+});
+
+describe('the WebGPU scheduler', () => {
+  it('submits one command buffer per training step and one per generate call', async () => {
+    const gpu = await nodeGpu();
+    const model = await RnnModel.create({ cell: 'lstm', inputSize: 9, hiddenSize: 16, numLayers: 2, backend: 'webgpu', gpu });
+    const device = (model as unknown as { backendImpl: { device: GPUDevice } }).backendImpl.device;
+    const queue = device.queue;
+    const real = queue.submit.bind(queue);
+    let submits = 0;
+    queue.submit = (bufs: Iterable<GPUCommandBuffer>) => {
+      submits++;
+      return real(bufs);
+    };
+    try {
+      model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clip: 1 });
+      const ids = Int32Array.from({ length: 4 * 6 }, (_, i) => (i * 7) % 9);
+      const input = { batch: 4, steps: 6, ids };
+      const targets = { ids: Int32Array.from(ids, (v) => (v + 1) % 9) };
+      await model.trainStep(input, targets); // first call builds the workspace
+      submits = 0;
+      for (let i = 0; i < 3; i++) await model.trainStep(input, targets, { state: 'carry' });
+      expect(submits).toBe(3);
+      expect(model.stats().dispatches).toBeGreaterThan(2 * 6);
+      submits = 0;
+      const out = await model.generate({ prime: [1, 2, 3], length: 20, temperature: 0.8, seed: 5 });
+      expect(out.length).toBe(20);
+      expect(submits).toBe(1);
+    } finally {
+      queue.submit = real;
+      model.dispose();
+    }
+  });
+
+  it('draws the same tokens as the CPU reference from the same model and seed', async () => {
+    const gpu = await nodeGpu();
+    const opts = { cell: 'gru' as const, inputSize: 12, hiddenSize: 24, numLayers: 2, seed: 21 };
+    const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu });
+    const c = await RnnModel.create({ ...opts, backend: 'cpu' });
+    try {
+      for (const [temperature, topK] of [[0, 0], [1, 0], [0.7, 4]]) {
+        const a = await g.generate({ prime: [3, 1, 4], length: 24, temperature, topK, seed: 9 });
+        const b = await c.generate({ prime: [3, 1, 4], length: 24, temperature, topK, seed: 9 });
+        expect(Array.from(a)).toEqual(Array.from(b));
+        expect(a.every((v) => v >= 0 && v < 12)).toBe(true);
+      }
+    } finally {
+      g.dispose();
+      c.dispose();
+    }
+  });
+
+  it('carries the hidden state across calls on the GPU like the CPU reference (truncated BPTT)', async () => {
+    const gpu = await nodeGpu();
+    const opts = { cell: 'lstm' as const, inputSize: 6, hiddenSize: 10, seed: 4 };
+    const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu });
+    const c = await RnnModel.create({ ...opts, backend: 'cpu' });
+    try {
+      const ids = Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 5 + 1) % 6);
+      const chunk = (k: number) => ({ batch: 2, steps: 4, ids: Int32Array.from([...ids.subarray(k * 4, k * 4 + 4), ...ids.subarray(8 + k * 4, 8 + k * 4 + 4)]) });
+      for (const m of [g, c]) m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.5 } });
+      const tgt = { ids: Int32Array.from({ length: 8 }, (_, i) => i % 6) };
+      const losses: number[][] = [[], []];
+      for (const [i, m] of [g, c].entries()) {
+        losses[i].push((await m.trainStep(chunk(0), tgt)).loss);
+        losses[i].push((await m.trainStep(chunk(1), tgt, { state: 'carry' })).loss);
+      }
+      expect(Math.abs(losses[0][1] - losses[1][1]) / losses[1][1]).toBeLessThan(1e-4);
+      const sg = (await g.lastState())!;
+      const sc = (await c.lastState())!;
+      for (let i = 0; i < sc.h.length; i++) expect(Math.abs(sg.h[i] - sc.h[i])).toBeLessThan(1e-4);
+      // and the carried state matters: from zeros the second chunk's loss differs
+      const again = await RnnModel.create({ ...opts, backend: 'cpu' });
+      again.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.5 } });
+      await again.trainStep(chunk(0), tgt);
+      const fromZeros = (await again.trainStep(chunk(1), tgt)).loss;
+      expect(Math.abs(fromZeros - losses[1][1])).toBeGreaterThan(1e-6);
+    } finally {
+      g.dispose();
+      c.dispose();
+    }
+  });
+
+  it('reports the backend and the adapter in use', async () => {
+    const model = await RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'webgpu', gpu: await nodeGpu() });
+    expect(model.backend).toBe('webgpu');
+    expect(model.deviceName.toLowerCase()).toContain('swiftshader');
+    await model.to('cpu');
+    expect(model.backend).toBe('cpu');
+    model.dispose();
+  });
+});
+
+describe('without WebGPU', () => {
+  it('says what is missing and names the CPU backend instead of falling back', async () => {
+    const err = await RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'webgpu' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebGpuUnavailableError);
+    expect((err as Error).message).toMatch(/navigator\.gpu/);
+    expect((err as Error).message).toMatch(/backend: 'cpu'/);
+  });
+
+  it('names the CPU backend when the adapter is missing', async () => {
+    const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
+    const err = await RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'webgpu', gpu: noAdapter }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebGpuUnavailableError);
+    expect((err as Error).message).toMatch(/no adapter.*backend: 'cpu'/);
+  });
+
+  it('names the limit a shape exceeds', async () => {
+    const real = await nodeGpu();
+    const adapter = (await real.requestAdapter())!;
+    // an adapter whose storage binding limit is tiny: the model's buffers cannot be bound
+    const tiny = {
+      requestAdapter: async () =>
+        new Proxy(adapter, {
+          get(target, p) {
+            if (p === 'limits') return { ...limitsOf(target.limits), maxStorageBufferBindingSize: 1024, maxBufferSize: 1024 };
+            if (p === 'requestDevice') return async (d: GPUDeviceDescriptor) => {
+              const dev = await target.requestDevice({ ...d, requiredLimits: {} });
+              return new Proxy(dev, { get: (t, q) => (q === 'limits' ? { ...limitsOf(t.limits), maxStorageBufferBindingSize: 1024, maxBufferSize: 1024 } : bindIfFn(t, q)) });
+            };
+            return bindIfFn(target, p);
+          },
+        }),
+    } as unknown as GPU;
+    const err = await RnnModel.create({ inputSize: 64, hiddenSize: 64, backend: 'webgpu', gpu: tiny }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebGpuUnavailableError);
+    expect((err as Error).message).toMatch(/maxStorageBufferBindingSize/);
+    expect((err as Error).message).toMatch(/backend: 'cpu'/);
+  });
+
+  it('rejects an unknown backend name', async () => {
+    await expect(RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'wasm' as never })).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+function limitsOf(l: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k in l) out[k] = (l as unknown as Record<string, number>)[k];
+  return out;
+}
+
+function bindIfFn(t: object, p: string | symbol): unknown {
+  const v = Reflect.get(t, p, t);
+  return typeof v === 'function' ? v.bind(t) : v;
+}
