@@ -1,4 +1,4 @@
-// The PyTorch golden cases (../shared/golden, README there) replayed on the CPU reference through
+// The PyTorch golden cases (test/fixtures/golden, a copy of ../shared/golden; README there) replayed through
 // the golden runner: every forward output, the loss, every gradient and every optimizer step must
 // match PyTorch's float64 numbers. A missing golden folder is a failure, not a skip.
 import { describe, it, expect, afterAll } from 'vitest';
@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runGoldenCase, type Row } from '../tools/golden/runner.js';
+import { nodeGpu } from './gpu-device.js';
 import { readSafetensors, writeSafetensors, type TensorInput } from '../src/model/safetensors.js';
 
-const GOLDEN = process.env.WEBRNN_GOLDEN_DIR ?? fileURLToPath(new URL('../../shared/golden/', import.meta.url));
+const GOLDEN = process.env.WEBRNN_GOLDEN_DIR ?? fileURLToPath(new URL('./fixtures/golden/', import.meta.url));
 const AFTER_GROUPS = ['after_adam.', 'after_adam2.', 'after_sgd.', 'after_sgd_clip.', 'after_sgd_clip_tight.'];
 
 interface CaseJson {
@@ -61,6 +62,18 @@ describe('the PyTorch golden cases on the CPU backend', () => {
       expectCompleteRows(cj, rows);
       if (cj.kind !== 'tutorial') expect(rows.length).toBeGreaterThan(40);
       else expect(rows.length).toBeGreaterThan(25);
+    });
+  }
+});
+
+describe('the PyTorch golden cases on the WebGPU backend (Dawn + SwiftShader)', () => {
+  for (const name of cases) {
+    it(`reproduces PyTorch within float32 tolerances on case ${name}`, async () => {
+      const dir = join(GOLDEN, name);
+      const cj = readCase(dir);
+      const rows = await runGoldenCase(dir, 'webgpu', await nodeGpu());
+      expect(failures(rows)).toEqual([]);
+      expectCompleteRows(cj, rows);
     });
   }
 });

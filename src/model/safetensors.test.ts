@@ -7,7 +7,7 @@ import { readSafetensors, writeSafetensors, type TensorInput } from './safetenso
 /** The shared PyTorch golden cases; a missing folder fails the test (readFileSync throws). */
 function goldenDir(): URL {
   const env = process.env.WEBRNN_GOLDEN_DIR;
-  return env ? pathToFileURL(env.endsWith('/') ? env : `${env}/`) : new URL('../../../shared/golden/', import.meta.url);
+  return env ? pathToFileURL(env.endsWith('/') ? env : `${env}/`) : new URL('../../test/fixtures/golden/', import.meta.url);
 }
 const golden = (file: string): Uint8Array => new Uint8Array(readFileSync(new URL(file, goldenDir())));
 
