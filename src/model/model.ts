@@ -55,6 +55,26 @@ export class RnnModel {
     return new RnnModel(cfg, backend);
   }
 
+  /**
+   * A model from a safetensors state_dict: saved by saveSafetensors, or by PyTorch from
+   * nn.RNN / nn.LSTM / nn.GRU (`rnn.*`) + nn.Linear (`fc.*`), or the tutorial's i2h / i2o.
+   * The architecture is read from the names and shapes (cell from the gate count G in
+   * weight_hh_l0 [G·H, H]); nn.RNN's nonlinearity is not in a state_dict, so pass
+   * `nonlinearity: 'relu'` for a relu RNN (tanh otherwise, unless the file says).
+   */
+  static async fromSafetensors(
+    bytes: Uint8Array | ArrayBuffer,
+    opts: { backend?: BackendName; nonlinearity?: 'tanh' | 'relu' } & GpuOptions = {},
+  ): Promise<RnnModel> {
+    const file = readSafetensors(bytes);
+    const cfg = inferConfig(file.tensors, file.metadata, opts.nonlinearity);
+    const params = new Map<string, ArrayLike<number>>();
+    for (const [name, t] of file.tensors) params.set(name, t.data);
+    const shapes = new Map([...file.tensors].map(([n, t]) => [n, t.shape]));
+    const checked = checkParameters(cfg, params, shapes);
+    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts));
+  }
+
   /** The backend in use: 'webgpu' or 'cpu'. */
   get backend(): BackendName {
     return this.backendImpl.name;
@@ -170,7 +190,7 @@ export class RnnModel {
     );
   }
 
-  /** Loads a state_dict saved by saveSafetensors or by PyTorch (safetensors.torch.save_file). */
+  /** Loads a state_dict into this model (same architecture), saved by saveSafetensors or by PyTorch. */
   loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
     const b = this.live();
     const file = readSafetensors(bytes);
@@ -203,6 +223,46 @@ export class RnnModel {
     this.disposed = true;
     this.backendImpl.dispose();
   }
+}
+
+/** Reads the architecture off a state_dict's names and shapes (or webrnn's own metadata). */
+function inferConfig(
+  tensors: Map<string, { shape: number[] }>,
+  metadata: Record<string, string>,
+  nonlinearity: 'tanh' | 'relu' | undefined,
+): ModelConfig {
+  const shape = (n: string): number[] => {
+    const t = tensors.get(n);
+    if (!t) throw new SafetensorsError('missing', `cannot tell the architecture: tensor '${n}' is missing (have: ${[...tensors.keys()].join(', ')})`);
+    return t.shape;
+  };
+  if (metadata.webrnn_config) {
+    let saved: ModelConfigInput;
+    try {
+      saved = JSON.parse(metadata.webrnn_config) as ModelConfigInput;
+    } catch {
+      throw new SafetensorsError('header-schema', `__metadata__.webrnn_config is not JSON: ${metadata.webrnn_config.slice(0, 80)}`);
+    }
+    return normalizeConfig({ ...saved, nonlinearity: nonlinearity ?? saved.nonlinearity });
+  }
+  if (tensors.has('i2h.weight')) {
+    const [H, IH] = shape('i2h.weight');
+    return normalizeConfig({ cell: 'tutorial', inputSize: IH - H, hiddenSize: H, outputSize: shape('i2o.bias')[0] });
+  }
+  const [GH, H] = shape('rnn.weight_hh_l0');
+  const G = GH / H;
+  const cell = G === 1 ? 'rnn' : G === 3 ? 'gru' : G === 4 ? 'lstm' : null;
+  if (!cell) throw new RnnShapeError(`rnn.weight_hh_l0 is [${GH}, ${H}]: ${GH}/${H} is not 1 (RNN), 3 (GRU) or 4 (LSTM) gates`);
+  let numLayers = 0;
+  while (tensors.has(`rnn.weight_ih_l${numLayers}`)) numLayers++;
+  return normalizeConfig({
+    cell,
+    nonlinearity: nonlinearity ?? 'tanh',
+    inputSize: shape('rnn.weight_ih_l0')[1],
+    hiddenSize: H,
+    numLayers,
+    outputSize: shape('fc.weight')[0],
+  });
 }
 
 async function makeBackend(

@@ -1,0 +1,71 @@
+// The engine inside headless Chromium (SwiftShader WebGPU): the same GPU-vs-CPU parity check as the
+// Node tests (test/parity.ts), and real training runs that must halve the loss on a small text.
+// Test modules are imported into an empty page through Vite's /@fs/ route, so they run as an app would.
+import { expect, test, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import type * as Parity from '../test/parity.js';
+import type * as Train from '../test/train-text.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+async function openPage(page: Page): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/@fs${root}/e2e/engine.html`);
+  return errors;
+}
+
+test('the WebGPU backend matches the CPU reference inside Chromium', async ({ page }) => {
+  const errors = await openPage(page);
+  const results = await page.evaluate(async (mod) => {
+    const p = (await import(/* @vite-ignore */ mod)) as typeof Parity;
+    const adam = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };
+    const specs: Parity.ParitySpec[] = [
+      { cell: 'rnn', inputSize: 9, hiddenSize: 67, outputSize: 9, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 31, randomState: true, optimizers: [adam] },
+      { cell: 'rnn', nonlinearity: 'relu', inputSize: 3, hiddenSize: 8, outputSize: 2, batch: 1, steps: 1, tokens: false, loss: 'mse', seed: 32, optimizers: [adam] },
+      { cell: 'tutorial', inputSize: 8, hiddenSize: 12, outputSize: 5, batch: 2, steps: 4, tokens: true, loss: 'nll_last', seed: 33, optimizers: [adam] },
+      { cell: 'lstm', inputSize: 6, hiddenSize: 10, numLayers: 2, outputSize: 6, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 34, randomState: true, optimizers: [adam] },
+      { cell: 'gru', inputSize: 6, hiddenSize: 9, numLayers: 3, outputSize: 6, batch: 2, steps: 3, tokens: true, loss: 'nll', seed: 35, randomState: true, optimizers: [adam] },
+    ];
+    const gpu = navigator.gpu;
+    const out: { spec: string; rows: number; failures: string[] }[] = [];
+    for (const s of specs) {
+      const rows = await p.parity(gpu, s);
+      out.push({ spec: `${s.cell} L${s.numLayers ?? 1} H${s.hiddenSize}`, rows: rows.length, failures: p.failures(rows) });
+    }
+    return out;
+  }, `/@fs${root}/test/parity.ts`);
+  for (const r of results) {
+    expect(r.rows, r.spec).toBeGreaterThan(8);
+    expect(r.failures, r.spec).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});
+
+const runs = [
+  { name: 'an Elman RNN halves its loss on a small text within 200 steps', cell: 'rnn', numLayers: 1, hiddenSize: 32, steps: 200 },
+  { name: 'a 2-layer LSTM halves its loss on a small text within 300 steps', cell: 'lstm', numLayers: 2, hiddenSize: 32, steps: 300 },
+  { name: 'a GRU halves its loss on a small text within 300 steps', cell: 'gru', numLayers: 1, hiddenSize: 32, steps: 300 },
+] as const;
+
+for (const r of runs) {
+  test(`in Chromium, ${r.name}`, async ({ page }) => {
+    const errors = await openPage(page);
+    const run = await page.evaluate(
+      async ([mod, opts]) => {
+        const t = (await import(/* @vite-ignore */ mod)) as typeof Train;
+        return t.trainText({ ...opts, gpu: navigator.gpu });
+      },
+      [`/@fs${root}/test/train-text.ts`, { cell: r.cell, numLayers: r.numLayers, hiddenSize: r.hiddenSize, steps: r.steps }] as const,
+    );
+    expect(run.backend).toBe('webgpu');
+    expect(run.deviceName.toLowerCase()).toContain('swiftshader');
+    expect(run.losses).toHaveLength(r.steps);
+    const k = 10;
+    const first = run.losses.slice(0, k).reduce((a, b) => a + b) / k;
+    const last = run.losses.slice(-k).reduce((a, b) => a + b) / k;
+    expect(last).toBeLessThan(first / 2);
+    expect(errors).toEqual([]);
+  });
+}
