@@ -1,0 +1,145 @@
+// npm run bench [-- flags]: webrnn's training and generation speed, dispatches and GPU memory,
+// in Node (Dawn, any adapter), then in headless Chromium beside TF.js (bench/browser.ts).
+//
+//   --json            one JSON document on stdout (progress goes to stderr)
+//   --quick           small sizes (H64 B8 T16 per cell, the Chromium config RNN H128 B32 T64,
+//                     generation), few reps: a minute or two on SwiftShader
+//   --full            the issue's sizes even on SwiftShader (the default elsewhere)
+//   --configs=a,b     only these configs (names as printed; see bench/configs.ts)
+//   --reps=N --warmup=N
+//   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
+//
+// On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
+// unless --full is given. The bundled build (npm run bench:bundle, for the GPU machine) has no
+// browser part.
+import os from 'node:os';
+import { nodeGpu } from '../test/gpu-device.js';
+import { FULL, QUICK, findConfigs, VOCAB, type BenchConfig } from './configs.js';
+import { createModel, measure, type Measurement } from './measure.js';
+import { formatMeasurements } from './report.js';
+import type { BrowserResults } from './browser.js';
+
+/** Set by bench/vite.bundle.config.ts; undefined under tsx. */
+declare const __WEBRNN_BENCH_BUNDLE__: boolean | undefined;
+const BUNDLED = typeof __WEBRNN_BENCH_BUNDLE__ !== 'undefined' && __WEBRNN_BENCH_BUNDLE__;
+
+interface Flags {
+  json: boolean;
+  quick: boolean;
+  full: boolean;
+  configs: string[] | null;
+  reps: number | null;
+  warmup: number | null;
+  node: boolean;
+  browser: boolean;
+}
+
+function parseFlags(argv: string[]): Flags {
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false };
+  const int = (a: string, v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
+    return n;
+  };
+  for (const a of argv) {
+    const [k, v = ''] = a.split('=', 2);
+    if (k === '--json') f.json = true;
+    else if (k === '--quick') f.quick = true;
+    else if (k === '--full') f.full = true;
+    else if (k === '--node') f.node = true;
+    else if (k === '--browser') f.browser = true;
+    else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
+    else if (k === '--reps') f.reps = Math.max(1, int(a, v));
+    else if (k === '--warmup') f.warmup = int(a, v);
+    else throw new Error(`unknown flag '${a}' (see the header of bench/bench.ts)`);
+  }
+  if (f.quick && f.full) throw new Error('--quick and --full exclude each other');
+  return f;
+}
+
+export interface NodeResults {
+  adapter: string;
+  mode: 'quick' | 'full' | 'custom';
+  note?: string;
+  results: (Measurement | { config: string; error: string })[];
+}
+
+async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults> {
+  const gpu = await nodeGpu();
+  const probe = await createModel({ name: 'probe', kind: 'train', cell: 'rnn', H: 8, B: 1, T: 1 }, gpu);
+  const adapter = probe.deviceName;
+  probe.dispose();
+  const swiftshader = /swiftshader/i.test(adapter);
+  let note: string | undefined;
+  let quick = f.quick;
+  if (!f.quick && !f.full && !f.configs && swiftshader) {
+    quick = true;
+    note = 'SwiftShader (a CPU Vulkan driver) detected: quick sizes; --full runs the issue\'s sizes';
+  }
+  const configs: BenchConfig[] = f.configs ? findConfigs(f.configs) : quick ? QUICK : FULL;
+  const reps = { warmup: f.warmup ?? (quick || swiftshader ? 1 : 3), reps: f.reps ?? (quick || swiftshader ? 3 : 20) };
+  log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; ${reps.warmup} warm-up + ${reps.reps} timed`);
+  const results: NodeResults['results'] = [];
+  for (const c of configs) {
+    log(`  ${c.name} …`);
+    try {
+      const m = await measure(c, reps, gpu);
+      results.push(m);
+      log(`  ${c.name}: ${m.time.median.toFixed(m.unit === 'ms/step' ? 2 : 1)} ${m.unit}`);
+    } catch (e) {
+      results.push({ config: c.name, error: `${(e as Error).name}: ${(e as Error).message}` });
+      log(`  ${c.name}: FAILED ${(e as Error).message}`);
+    }
+  }
+  return { adapter, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results };
+}
+
+function environment(): Record<string, string | number> {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    command: `node ${process.argv.slice(1).join(' ')}`,
+    vocab: VOCAB,
+  };
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2));
+  const log = (s: string): void => void (f.json ? process.stderr : process.stdout).write(`${s}\n`);
+  if (BUNDLED && f.browser) throw new Error('the bundled bench has no browser part; run npm run bench:browser in the repository');
+  const doNode = f.node || !f.browser;
+  const doBrowser = !BUNDLED && (f.browser || !f.node);
+  const env = environment();
+  log(`webrnn bench — ${env.date}, Node ${env.node}, ${env.platform}, ${env.cores}× ${env.cpu}`);
+
+  const node = doNode ? await runNode(f, log) : undefined;
+  if (node && !f.json) {
+    log('');
+    log(`Node (Dawn), adapter: ${node.adapter}`);
+    log(formatMeasurements(node.results));
+  }
+
+  let browser: BrowserResults | undefined;
+  if (doBrowser) {
+    // Loaded only here: it drives Vite and Playwright, which the bundle does not carry.
+    const { runBrowserBench, formatBrowser } = await import('./browser.js');
+    browser = await runBrowserBench({ reps: f.reps, warmup: f.warmup, log });
+    if (!f.json) {
+      log('');
+      log(formatBrowser(browser));
+    }
+  }
+  if (f.json) process.stdout.write(`${JSON.stringify({ env, node, browser }, null, 1)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,146 @@
+// Times one config through webrnn's public API, exactly as an app would call it. Runs in Node
+// (pass Dawn's GPU object) and in a page (navigator.gpu).
+import { RnnModel } from '../src/index.js';
+import { minimumBytes, VOCAB, type BenchConfig } from './configs.js';
+
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface Measurement {
+  config: string;
+  /** The WebGPU adapter (model.deviceName). */
+  adapter: string;
+  kind: BenchConfig['kind'];
+  cell: BenchConfig['cell'];
+  H: number;
+  B: number;
+  T: number;
+  /** train: ms per step; gen: µs per token. */
+  unit: 'ms/step' | 'us/token';
+  time: Timing;
+  /** Compute dispatches of one train step, or of one generate call. */
+  dispatches: number;
+  /** gen: dispatches of the call divided by the tokens sampled. */
+  dispatchesPerToken?: number;
+  submits: number;
+  gpuBytes: number;
+  minBytes: number;
+  memoryRatio: number;
+  memoryDetail: Record<string, number>;
+  /** The last step's loss (a sanity check: about ln 65 ≈ 4.17 at the start). */
+  loss?: number;
+  target?: number;
+  pytorch?: number;
+  warmup: number;
+}
+
+export interface Reps {
+  warmup: number;
+  reps: number;
+}
+
+const now = (): number => performance.now();
+
+export function summarize(xs: number[]): Timing {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+/** Deterministic token ids (xorshift32), so every run trains on the same batch. */
+export function randomIds(n: number, seed: number): Int32Array {
+  const out = new Int32Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = (x >>> 0) % VOCAB;
+  }
+  return out;
+}
+
+/** A char-LM batch: each row is T + 1 tokens; inputs are the first T, targets the last T. */
+export function charBatch(B: number, T: number, seed = 1): { ids: Int32Array; targets: Int32Array } {
+  const text = randomIds(B * (T + 1), seed);
+  const ids = new Int32Array(B * T);
+  const targets = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    ids.set(text.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+    targets.set(text.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+  }
+  return { ids, targets };
+}
+
+export async function createModel(c: BenchConfig, gpu?: GPU): Promise<RnnModel> {
+  return RnnModel.create({
+    cell: c.cell,
+    inputSize: VOCAB,
+    hiddenSize: c.H,
+    numLayers: 1,
+    outputSize: VOCAB,
+    backend: 'webgpu',
+    gpu,
+    seed: 1,
+  });
+}
+
+/**
+ * train: ms per trainStep, awaiting each step's loss (so the GPU work is done), median of
+ * `reps` after `warmup` steps (the first builds pipelines and plans).
+ * gen: µs per token of generate({ length: T }) at batch 1, temperature 1, every token sampled.
+ */
+export async function measure(c: BenchConfig, r: Reps, gpu?: GPU): Promise<Measurement> {
+  const model = await createModel(c, gpu);
+  try {
+    const times: number[] = [];
+    let loss: number | undefined;
+    if (c.kind === 'train') {
+      model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1 });
+      const { ids, targets } = charBatch(c.B, c.T);
+      const input = { batch: c.B, steps: c.T, ids };
+      for (let i = 0; i < r.warmup + r.reps; i++) {
+        const t0 = now();
+        loss = (await model.trainStep(input, { ids: targets })).loss;
+        if (i >= r.warmup) times.push(now() - t0);
+      }
+    } else {
+      for (let i = 0; i < r.warmup + r.reps; i++) {
+        const t0 = now();
+        await model.generate({ prime: [0], length: c.T, temperature: 1, topK: 0, seed: i });
+        if (i >= r.warmup) times.push(((now() - t0) * 1000) / c.T);
+      }
+    }
+    const st = model.stats();
+    const min = minimumBytes(c);
+    return {
+      config: c.name,
+      adapter: model.deviceName,
+      kind: c.kind,
+      cell: c.cell,
+      H: c.H,
+      B: c.B,
+      T: c.T,
+      unit: c.kind === 'train' ? 'ms/step' : 'us/token',
+      time: summarize(times),
+      dispatches: st.dispatches,
+      dispatchesPerToken: c.kind === 'gen' ? st.dispatches / c.T : undefined,
+      submits: st.submits,
+      gpuBytes: st.gpuBytes,
+      minBytes: min.bytes,
+      memoryRatio: st.gpuBytes / min.bytes,
+      memoryDetail: min.detail,
+      loss,
+      target: c.target,
+      pytorch: c.pytorch,
+      warmup: r.warmup,
+    };
+  } finally {
+    model.dispose();
+  }
+}
