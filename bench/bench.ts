@@ -1,20 +1,22 @@
 // npm run bench [-- flags]: webrnn's training and generation speed, dispatches and GPU memory,
 // in Node (Dawn, any adapter), then in headless Chromium beside TF.js (bench/browser.ts).
 //
-//   --json            one JSON document on stdout (progress goes to stderr)
+//   --json            one JSON document on stdout (progress and the tables go to stderr)
 //   --quick           small sizes (H64 B8 T16 per cell, the Chromium config RNN H128 B32 T64,
 //                     generation), few reps: a minute or two on SwiftShader
 //   --full            the issue's sizes even on SwiftShader (the default elsewhere)
 //   --configs=a,b     only these configs (names as printed; see bench/configs.ts)
 //   --reps=N --warmup=N
 //   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
+//   --torch=FILE      torch_probe.py's JSON from the same machine: PyTorch's figures side by side
 //
 // On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
 // unless --full is given. The bundled build (npm run bench:bundle, for the GPU machine) has no
 // browser part.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { nodeGpu } from '../test/gpu-device.js';
-import { FULL, QUICK, findConfigs, VOCAB, type BenchConfig } from './configs.js';
+import { FULL, QUICK, findConfigs, torchKey, VOCAB, type BenchConfig } from './configs.js';
 import { createModel, measure, type Measurement } from './measure.js';
 import { formatMeasurements } from './report.js';
 import type { BrowserResults } from './browser.js';
@@ -32,10 +34,11 @@ interface Flags {
   warmup: number | null;
   node: boolean;
   browser: boolean;
+  torch: string | null;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -48,6 +51,7 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--full') f.full = true;
     else if (k === '--node') f.node = true;
     else if (k === '--browser') f.browser = true;
+    else if (k === '--torch') f.torch = v;
     else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
     else if (k === '--reps') f.reps = Math.max(1, int(a, v));
     else if (k === '--warmup') f.warmup = int(a, v);
@@ -79,11 +83,13 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
   const configs: BenchConfig[] = f.configs ? findConfigs(f.configs) : quick ? QUICK : FULL;
   const reps = { warmup: f.warmup ?? (quick || swiftshader ? 1 : 3), reps: f.reps ?? (quick || swiftshader ? 3 : 20) };
   log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; ${reps.warmup} warm-up + ${reps.reps} timed`);
+  const torch = f.torch ? readTorch(f.torch, log) : {};
   const results: NodeResults['results'] = [];
   for (const c of configs) {
     log(`  ${c.name} …`);
     try {
       const m = await measure(c, reps, gpu);
+      m.pytorchHere = torch[torchKey(c)];
       results.push(m);
       log(`  ${c.name}: ${m.time.median.toFixed(m.unit === 'ms/step' ? 2 : 1)} ${m.unit}`);
     } catch (e) {
@@ -92,6 +98,18 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
     }
   }
   return { adapter, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results };
+}
+
+/** torch_probe.py's output; a missing or broken file only loses the side-by-side column. */
+function readTorch(path: string, log: (s: string) => void): Record<string, number> {
+  try {
+    const j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    log(`torch: ${String(j.torch)} on ${String(j.gpu)}, cuDNN ${String(j.cudnn)} (${path})`);
+    return Object.fromEntries(Object.entries(j).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  } catch (e) {
+    log(`torch: no PyTorch figures from ${path} (${(e as Error).message})`);
+    return {};
+  }
 }
 
 function environment(): Record<string, string | number> {
@@ -117,7 +135,8 @@ async function main(): Promise<void> {
   log(`webrnn bench — ${env.date}, Node ${env.node}, ${env.platform}, ${env.cores}× ${env.cpu}`);
 
   const node = doNode ? await runNode(f, log) : undefined;
-  if (node && !f.json) {
+  // The tables go to stderr under --json, so a log of the run still reads like one.
+  if (node) {
     log('');
     log(`Node (Dawn), adapter: ${node.adapter}`);
     log(formatMeasurements(node.results));
@@ -128,10 +147,8 @@ async function main(): Promise<void> {
     // Loaded only here: it drives Vite and Playwright, which the bundle does not carry.
     const { runBrowserBench, formatBrowser } = await import('./browser.js');
     browser = await runBrowserBench({ reps: f.reps, warmup: f.warmup, log });
-    if (!f.json) {
-      log('');
-      log(formatBrowser(browser));
-    }
+    log('');
+    log(formatBrowser(browser));
   }
   if (f.json) process.stdout.write(`${JSON.stringify({ env, node, browser }, null, 1)}\n`);
 }

@@ -8,7 +8,7 @@ import { createServer } from 'vite';
 import { CHROMIUM } from './configs.js';
 import type { Measurement } from './measure.js';
 import type { PageInfo, TfjsBackend, TfjsMeasurement } from './browser/protocol.js';
-import { mib, table } from './report.js';
+import { mib, ratio, table } from './report.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -115,7 +115,7 @@ export function formatBrowser(r: BrowserResults): string {
       rows.push([t.name, `FAILED: ${t.error}`, '', '', '']);
       continue;
     }
-    const speedup = ours ? `${(t.time.median / ours.time.median).toFixed(2)}×` : '';
+    const speedup = ours ? `${ratio(t.time.median / ours.time.median)}×` : '';
     const extra = [t.kernels === undefined ? '' : `${t.kernels} kernels/step`, t.detail ?? ''].filter(Boolean).join('; ');
     rows.push([t.name, time(t.time), speedup, t.target ? `≥ ${t.target}×` : '', extra]);
   }

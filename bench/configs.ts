@@ -66,6 +66,12 @@ export const QUICK: BenchConfig[] = [
   FULL[4],
 ];
 
+/** The key torch_probe.py (../shared/device/) prints this config's figure under, if it has one. */
+export function torchKey(c: BenchConfig): string {
+  const cell = c.cell.toUpperCase();
+  return c.kind === 'train' ? `train_${cell}_V${VOCAB}_H${c.H}_B${c.B}_T${c.T}_ms` : `gen_${cell}_H${c.H}_us_per_token`;
+}
+
 export const ALL: BenchConfig[] = [...FULL, ...QUICK.filter((q) => !FULL.some((f) => f.name === q.name))];
 
 export function findConfigs(names: string[]): BenchConfig[] {

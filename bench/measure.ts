@@ -35,6 +35,8 @@ export interface Measurement {
   loss?: number;
   target?: number;
   pytorch?: number;
+  /** PyTorch on this machine, from torch_probe.py's output (--torch=FILE), same unit. */
+  pytorchHere?: number;
   warmup: number;
 }
 

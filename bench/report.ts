@@ -10,13 +10,17 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/** Two decimals, or two significant digits below 1 (a 0.004× must not read as 0.00×). */
+export const ratio = (x: number): string => (x >= 1 ? x.toFixed(2) : x.toPrecision(2));
+
 const fmt = (x: number, unit: Measurement['unit']): string => x.toFixed(unit === 'ms/step' ? (x < 10 ? 2 : 1) : 1);
 
 export function formatMeasurements(results: (Measurement | { config: string; error: string })[]): string {
+  const here = results.some((r) => 'time' in r && r.pytorchHere !== undefined);
   const rows = results.map((r) => {
-    if ('error' in r) return [r.config, `FAILED: ${r.error}`, '', '', '', '', '', '', ''];
+    if ('error' in r) return [r.config, `FAILED: ${r.error}`];
     const t = r.time;
-    return [
+    const row = [
       r.config,
       `${fmt(t.median, r.unit)} ${r.unit} [${fmt(t.min, r.unit)}–${fmt(t.max, r.unit)}, n=${t.n}]`,
       r.kind === 'gen' ? `${r.dispatches} (${r.dispatchesPerToken!.toFixed(1)}/token)` : String(r.dispatches),
@@ -27,9 +31,12 @@ export function formatMeasurements(results: (Measurement | { config: string; err
       r.loss === undefined ? '' : r.loss.toFixed(3),
       r.target === undefined ? '' : `≤ ${r.target} / ${r.pytorch}`,
     ];
+    if (here) {
+      row.push(r.pytorchHere === undefined ? '' : `${r.pytorchHere}`, r.pytorchHere === undefined ? '' : `${ratio(r.pytorchHere / t.median)}×`);
+    }
+    return row;
   });
-  return table(
-    ['config', 'time (median [min–max])', 'dispatches', 'submits', 'GPU MiB', 'min MiB', 'ratio', 'loss', 'H100 target / PyTorch'],
-    rows,
-  );
+  const header = ['config', 'time (median [min–max])', 'dispatches', 'submits', 'GPU MiB', 'min MiB', 'ratio', 'loss', 'H100 target / PyTorch'];
+  if (here) header.push('PyTorch here', 'speed-up');
+  return table(header, rows.map((r) => [...r, ...Array<string>(header.length - r.length).fill('')]));
 }
