@@ -120,6 +120,8 @@ function environment(): Record<string, string | number> {
     platform: `${os.platform()} ${os.arch()}`,
     cpu: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
+    // Other work on the machine skews CPU-bound (SwiftShader) figures: say how busy it was.
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     command: `node ${process.argv.slice(1).join(' ')}`,
     vocab: VOCAB,
   };
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
   const doNode = f.node || !f.browser;
   const doBrowser = !BUNDLED && (f.browser || !f.node);
   const env = environment();
-  log(`webrnn bench — ${env.date}, Node ${env.node}, ${env.platform}, ${env.cores}× ${env.cpu}`);
+  log(`webrnn bench — ${env.date}, Node ${env.node}, ${env.platform}, ${env.cores}× ${env.cpu}, load average ${env.loadavg}`);
 
   const node = doNode ? await runNode(f, log) : undefined;
   // The tables go to stderr under --json, so a log of the run still reads like one.
@@ -142,15 +144,26 @@ async function main(): Promise<void> {
     log(formatMeasurements(node.results));
   }
 
-  let browser: BrowserResults | undefined;
+  let browser: BrowserResults | { error: string } | undefined;
   if (doBrowser) {
     // Loaded only here: it drives Vite and Playwright, which the bundle does not carry.
     const { runBrowserBench, formatBrowser } = await import('./browser.js');
-    browser = await runBrowserBench({ reps: f.reps, warmup: f.warmup, log });
-    log('');
-    log(formatBrowser(browser));
+    try {
+      const b = await runBrowserBench({ reps: f.reps, warmup: f.warmup, log });
+      browser = b;
+      log('');
+      log(formatBrowser(b));
+    } catch (e) {
+      browser = { error: `${(e as Error).name}: ${(e as Error).message}` };
+      log(`browser bench FAILED: ${browser.error}`);
+    }
   }
   if (f.json) process.stdout.write(`${JSON.stringify({ env, node, browser }, null, 1)}\n`);
+  // Any config that failed fails the run, after everything else was measured and printed.
+  const failed =
+    (node?.results.filter((r) => 'error' in r).length ?? 0) +
+    (browser === undefined ? 0 : 'error' in browser ? 1 : ('error' in browser.webrnn ? 1 : 0) + browser.tfjs.filter((t) => 'error' in t).length);
+  if (failed) throw new Error(`${failed} measurement(s) failed (see above)`);
 }
 
 main().then(

@@ -1,6 +1,6 @@
 // The headless-Chromium half of `npm run bench` (alone: npm run bench:browser): serves
 // bench/browser/ with Vite, opens it in Debian's Chromium with WebGPU on SwiftShader (the e2e
-// tests' flags), and times webrnn and TF.js's webgpu, wasm and cpu backends on the same char-LM
+// tests' binary and flags, from playwright.config.ts), and times webrnn and TF.js's webgpu, wasm and cpu backends on the same char-LM
 // (bench/configs.ts CHROMIUM), one after the other in one page of one browser session.
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -9,16 +9,9 @@ import { CHROMIUM } from './configs.js';
 import type { Measurement } from './measure.js';
 import type { PageInfo, TfjsBackend, TfjsMeasurement } from './browser/protocol.js';
 import { mib, ratio, table } from './report.js';
+// The e2e tests' Chromium and flags (Debian's build, WebGPU on SwiftShader): one source for both.
+import e2e from '../playwright.config.js';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export interface TfjsRun {
   name: string;
@@ -53,8 +46,8 @@ export async function runBrowserBench(o: { reps: number | null; warmup: number |
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   if (!url) throw new Error('the bench page server did not report a URL');
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  const { executablePath, args } = e2e.use?.launchOptions ?? {};
+  const browser = await chromium.launch({ executablePath, args, headless: true });
   try {
     const page = await browser.newPage();
     page.on('console', (m) => {
