@@ -9,13 +9,16 @@
 // dA [T, B, G·H] = d loss/d(W_ih x + b_ih), dR = d loss/d(W_hh h + b_hh).
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
 // by the same invocation (b, j), so no other invocation touches them.
-// Split: one invocation per (b, j); only index j of each gate block is needed, so the gate math is local.
+// Split: one invocation per block of RB batch rows × RJ hidden units (1 × 1 on GPUs, 4 × 4 on CPU
+// adapters, as in step.wgsl); only index j of each gate block is needed, so the gate math is local.
 override H: u32;
 override B: u32;
 override CELL: u32;
 override ACT: u32 = 0u;
 override WHH_OFF: u32;
 override WHH_LD: u32;
+override RB: u32 = 1u; // ≤ 4
+override RJ: u32 = 1u; // ≤ 4
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
@@ -28,22 +31,47 @@ override WHH_LD: u32;
 
 fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
 
-// Σ_i W_hh[i, j] · dR[t, b, i]: the recurrent part of dh_{t-1}.
-fn whhT(t: u32, b: u32, j: u32) -> f32 {
+// Σ_i W_hh[i, j] · dR[t, b, i] for the block b0.., j0..: the recurrent part of dh_{t-1}, at [bi·4 + jj].
+fn whhT(t: u32, b0: u32, j0: u32) -> array<f32, 16> {
   let GH = gates() * H;
-  let r0 = step.T * B * GH + (t * B + b) * GH;
-  var s = 0.0;
-  for (var i = 0u; i < GH; i++) { s += params[WHH_OFF + i * WHH_LD + j] * dAR[r0 + i]; }
+  var s: array<f32, 16>;
+  var rrow: array<u32, 4>;
+  var col: array<u32, 4>;
+  for (var bi = 0u; bi < RB; bi++) { rrow[bi] = step.T * B * GH + (t * B + min(b0 + bi, B - 1u)) * GH; }
+  for (var jj = 0u; jj < RJ; jj++) { col[jj] = WHH_OFF + min(j0 + jj, H - 1u); }
+  for (var i = 0u; i < GH; i++) {
+    var d: array<f32, 4>;
+    for (var bi = 0u; bi < RB; bi++) { d[bi] = dAR[rrow[bi] + i]; }
+    for (var jj = 0u; jj < RJ; jj++) {
+      let w = params[col[jj] + i * WHH_LD];
+      for (var bi = 0u; bi < RB; bi++) { s[bi * 4u + jj] += w * d[bi]; }
+    }
+  }
   return s;
 }
 
 @compute @workgroup_size(64)
 fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let nj = (H + RJ - 1u) / RJ;
   let idx = flatId(gid, nwg);
-  if (idx >= B * H) { return; }
-  let j = idx % H;
-  let b = idx / H;
+  if (idx >= ((B + RB - 1u) / RB) * nj) { return; }
+  let b0 = (idx / nj) * RB;
+  let j0 = (idx % nj) * RJ;
   let t = step.t0;
+  var rec: array<f32, 16>;
+  if (step.first == 0u) { rec = whhT(t + 1u, b0, j0); }
+  for (var bi = 0u; bi < RB; bi++) {
+    let b = b0 + bi;
+    if (b >= B) { continue; }
+    for (var jj = 0u; jj < RJ; jj++) {
+      let j = j0 + jj;
+      if (j >= H) { continue; }
+      backElement(t, b, j, rec[bi * 4u + jj]);
+    }
+  }
+}
+
+fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   let G = gates();
   let GH = G * H;
   let hp = (t * B + b) * H;
@@ -51,7 +79,7 @@ fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   var dh = dHin[hn + j];
   var dcNext = 0.0;
   if (step.first == 0u) {
-    dh += carry[b * H + j] + whhT(t + 1u, b, j);
+    dh += carry[b * H + j] + recurrent;
     dcNext = carry[(B + b) * H + j];
   }
   let a0 = (t * B + b) * GH;
@@ -99,9 +127,17 @@ fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 // carry[0] in place. carry[1] already holds d loss / d c0.
 @compute @workgroup_size(64)
 fn to_h0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let nj = (H + RJ - 1u) / RJ;
   let idx = flatId(gid, nwg);
-  if (idx >= B * H) { return; }
-  let j = idx % H;
-  let b = idx / H;
-  carry[b * H + j] = carry[b * H + j] + whhT(0u, b, j) + dHin[b * H + j];
+  if (idx >= ((B + RB - 1u) / RB) * nj) { return; }
+  let b0 = (idx / nj) * RB;
+  let j0 = (idx % nj) * RJ;
+  let rec = whhT(0u, b0, j0);
+  for (var bi = 0u; bi < RB; bi++) {
+    for (var jj = 0u; jj < RJ; jj++) {
+      let b = b0 + bi;
+      let j = j0 + jj;
+      if (b < B && j < H) { carry[b * H + j] = carry[b * H + j] + rec[bi * 4u + jj] + dHin[b * H + j]; }
+    }
+  }
 }

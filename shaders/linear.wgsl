@@ -1,10 +1,11 @@
-// Linear rows: the input projection of all T steps at once, and the head.
+// Linear rows with a token gather: the input projection of one-hot inputs, the tutorial model's
+// head (which reads both x_t and h_{t-1}), and every per-step projection of the generation loop.
+// (Dense products over all rows go through the tiled GEMM, gemm.wgsl.)
 //   out[r, n] = bias[n] + Σ_k W1[n, k] · act[slot(r), k] + Σ_k W2[n, k] · x[r, k]
 //   r = t·B + b for t ∈ [t0, t0 + nsteps); slot(r) = (t + ACT_SLOT)·B + b
-// With X_TOKENS the x term is a column gather W2[n, ids[b, t]] (one-hot never materialised).
-// Layouts: W row-major with leading dimension LD at a float offset into the flat parameter buffer;
-// act time-major [T+1, B, K1]; x batch-first [B, xSteps, K2] (ids [B, xSteps]);
-// out time-major [T, B, N], or batch-first [B, T, N] when OUT_BATCH_FIRST.
+// With X_TOKENS the x term is a column gather W2[n, ids[t, b]] (one-hot never materialised).
+// Layouts (time-major): W row-major with leading dimension LD at a float offset into the flat
+// parameter buffer; act [T+1, B, K1]; x [T, B, K2] (ids [T, B]); out [T, B, N].
 // Split: one invocation per output element (r, n), n fastest.
 override N: u32;
 override B: u32;
@@ -20,7 +21,6 @@ override USE_ACT: bool = false;
 override ACT_SLOT: u32 = 1u;
 override USE_X: bool = false;
 override X_TOKENS: bool = false;
-override OUT_BATCH_FIRST: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> act: array<f32>;
@@ -45,7 +45,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var k = 0u; k < K1; k++) { s += params[w0 + k] * act[a0 + k]; }
   }
   if (USE_X) {
-    let xr = b * step.T + t;
+    let xr = t * B + b;
     let w0 = W2_OFF + n * W2_LD;
     if (X_TOKENS) {
       s += params[w0 + ids[xr]];
@@ -53,7 +53,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       for (var k = 0u; k < K2; k++) { s += params[w0 + k] * xf[xr * K2 + k]; }
     }
   }
-  var o = (t * B + b) * N + n;
-  if (OUT_BATCH_FIRST) { o = (b * step.T + t) * N + n; }
-  out[o] = s;
+  out[(t * B + b) * N + n] = s;
 }

@@ -1,7 +1,7 @@
-// Loss rows and d loss / d logits, for logits [B, T, O] (batch-first, row r = b·T + t).
-//   NLL (LOSS 0):      ℓ_r = −log_softmax(z_r)[y_r] / (B·T);  dz_r = (softmax(z_r) − onehot(y_r)) / (B·T)
+// Loss rows and d loss / d logits, for logits [T, B, O] (time-major, row r = t·B + b).
+//   NLL (LOSS 0):      ℓ_r = −log_softmax(z_r)[y_r] / (B·T); targets y [T, B]  dz_r = (softmax(z_r) − onehot(y_r)) / (B·T)
 //   NLL last (LOSS 1): only rows t = T−1 count, / B; targets y [B]; other rows get ℓ = 0, dz = 0
-//   MSE (LOSS 2):      ℓ_r = Σ_o (z − y)² / (B·T·O);  dz = 2(z − y) / (B·T·O); y [B, T, O]
+//   MSE (LOSS 2):      ℓ_r = Σ_o (z − y)² / (B·T·O);  dz = 2(z − y) / (B·T·O); y [T, B, O]
 // rowLoss[r] already carries the 1/count, so the sum of rowLoss is the loss.
 // Split: one invocation per row; each loops over O (three passes: max, sum, write).
 override O: u32;
@@ -32,8 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     rowLoss[r] = l * scale;
     return;
   }
-  let t = r % T;
-  let b = r / T;
+  let t = r / B;
+  let b = r % B;
   if (LOSS == 1u && t != T - 1u) {
     for (var o = 0u; o < O; o++) { dz[base + o] = 0.0; }
     rowLoss[r] = 0.0;

@@ -3,7 +3,7 @@
 //   (ties at the cut-off kept; topK 0 = all), inverted at u = uniformAt(seed, t + 1).
 // Same rule and the same counter-based random numbers as src/cpu/sample.ts and uniformAt() in
 // src/model/init.ts, so CPU and GPU draw identical sequences from identical logits.
-// Layout: logits batch-first [1, T, O], row t = step.t0; writes ids[t + 1].
+// Layout: logits [T, 1, O], row t = step.t0; writes ids[t + 1].
 // Split: a single invocation (O(O·topK) selection; vocabularies here are small).
 override O: u32;
 

@@ -23,6 +23,8 @@ export interface ParitySpec {
   /** Optimizer runs to compare after 1 and `trainSteps` steps. */
   optimizers?: { optimizer: OptimizerSpec; clip: number | null }[];
   trainSteps?: number;
+  /** Kernel variants to force on the GPU side (default: the adapter's choice). */
+  kernels?: 'gpu' | 'cpu';
 }
 
 export interface ParityRow {
@@ -70,7 +72,7 @@ export async function parity(gpu: GPU, s: ParitySpec): Promise<ParityRow[]> {
     rows.push({ quantity, err: relErr(a, e), tol });
   };
   const make = async (): Promise<[RnnModel, RnnModel]> => [
-    await RnnModel.create({ ...cfg, backend: 'webgpu', gpu, poisonBuffers: true }),
+    await RnnModel.create({ ...cfg, backend: 'webgpu', gpu, poisonBuffers: true, kernels: s.kernels ?? 'auto' }),
     await RnnModel.create({ ...cfg, backend: 'cpu' }),
   ];
 

@@ -25,15 +25,19 @@ const cases: [string, ParitySpec][] = [
   ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
 ];
 
-describe('the WebGPU backend matches the CPU reference', () => {
-  for (const [name, spec] of cases) {
-    it(`on ${name}`, async () => {
-      const rows = await parity(await nodeGpu(), spec);
-      expect(rows.length).toBeGreaterThan(8);
-      expect(failures(rows)).toEqual([]);
-    });
-  }
-});
+// Both kernel families run here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, one
+// invocation per element in the step kernels) and 'cpu' (register-blocked, no barriers).
+for (const kernels of ['gpu', 'cpu'] as const) {
+  describe(`the WebGPU backend with its '${kernels}' kernels matches the CPU reference`, () => {
+    for (const [name, spec] of cases) {
+      it(`on ${name}`, async () => {
+        const rows = await parity(await nodeGpu(), { ...spec, kernels });
+        expect(rows.length).toBeGreaterThan(8);
+        expect(failures(rows)).toEqual([]);
+      });
+    }
+  });
+}
 
 describe('the WebGPU scheduler', () => {
   it('submits one command buffer per training step and one per generate call', async () => {

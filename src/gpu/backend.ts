@@ -6,9 +6,11 @@
 // groups, dynamic offsets) and replayed into ONE command buffer per call, submitted once; the loss
 // comes back through a staging buffer when the caller awaits it. Nothing is read back per time step.
 //
-// Workspace layouts (float32, row-major): x [B, T, I] or ids [B, T]; per layer k: A [T, B, G·H],
-// hs/cs [T+1, B, H] (slot 0 = h0), cache [T, B, 4H], dH [T+1, B, H]; logits/dlogits [B, T, O];
-// dAR [2, T, B, G·H] (dA then dR); carry [2, B, H].
+// Workspace layouts (float32, row-major, time-major so all T·B rows of a step family are one
+// contiguous matrix): x [T, B, I] or ids [T, B]; per layer k: A [T, B, G·H], hs/cs [T+1, B, H]
+// (slot 0 = h0), cache [T, B, 4H], dH [T+1, B, H]; logits/dlogits [T, B, O]; targets [T, B(, O)];
+// dAR [2, T, B, G·H] (dA then dR); carry [2, B, H]. Inputs are reordered from PyTorch's
+// batch_first layout on upload, outputs on read-back.
 import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
 import type { Backend, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
@@ -22,11 +24,15 @@ export interface GpuOptions {
   gpu?: GPU;
   /** Testing aid: fill every new GPU buffer with NaN, so any output element a kernel fails to write shows. */
   poisonBuffers?: boolean;
+  /** Kernel variants: 'auto' (default: chosen from the adapter), or forced 'gpu' / 'cpu' (for tests). */
+  kernels?: KernelVariant | 'auto';
 }
+
+export type KernelVariant = 'gpu' | 'cpu';
 
 export async function createGpuBackend(cfg: ModelConfig, params: Map<string, ArrayLike<number>>, opts: GpuOptions): Promise<Backend> {
   const ctx = await acquireGpu(opts.gpu);
-  const b = new GpuBackend(cfg, ctx, opts.poisonBuffers ?? false);
+  const b = new GpuBackend(cfg, ctx, opts.poisonBuffers ?? false, opts.kernels ?? 'auto');
   b.setParameters(params);
   return b;
 }
@@ -137,10 +143,16 @@ export class GpuBackend implements Backend {
   private opts: NormalizedTrainOptions | null = null;
   private optStep = 0;
   private stagingFree: GPUBuffer[] = [];
+  /**
+   * Kernel variants: 'gpu' (tiled GEMM in workgroup memory, one invocation per element in the
+   * step kernels) or 'cpu' for CPU-emulated adapters (register-blocked, no workgroup barriers).
+   */
+  readonly variant: KernelVariant;
 
-  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false) {
+  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: KernelVariant | 'auto' = 'auto') {
     this.device = ctx.device;
     this.deviceName = ctx.adapterName;
+    this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant;
     this.kernels = new Kernels(this.device);
     this.owner = new BufferOwner(this.device, poison);
     this.lay = layoutOf(cfg);
@@ -244,13 +256,49 @@ export class GpuBackend implements Backend {
     return ws;
   }
 
-  private op(name: KernelName, constants: Constants, buffers: GPUBuffer[], total: number, ws: Workspace | null, stepEntry = 0): Op {
+  /** total: invocations of a 1-D kernel, or an explicit [x, y] workgroup grid. */
+  private op(name: KernelName, constants: Constants, buffers: GPUBuffer[], total: number | [number, number], ws: Workspace | null, stepEntry = 0): Op {
     const dyn = Kernels.dynamicBinding(name);
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
     if (dyn >= 0) entries.push({ binding: dyn, resource: { buffer: ws!.steps, size: 16 } });
     const bind = this.device.createBindGroup({ layout: this.kernels.layout(name), entries });
-    const [x, y] = name === 'reduce' || name === 'sample' ? [1, 1] : grid(total);
+    const [x, y] = Array.isArray(total) ? total : name === 'reduce' || name === 'sample' ? [1, 1] : grid(total);
     return { kind: 'dispatch', pipeline: this.kernels.pipeline(name, constants), bind, offset: dyn >= 0 ? stepEntry * STEP_STRIDE : null, x, y };
+  }
+
+  /**
+   * C[m, n] = Σ_k A[m, k] B[k, n] (+ bias) over strided views (shaders/gemm.wgsl): each operand is
+   * a buffer with a float offset and strides; bias is read from the parameters.
+   */
+  private gemm(
+    M: number, N: number, K: number,
+    a: [GPUBuffer, number, number, number], // buffer, offset, stride per m, stride per k
+    b: [GPUBuffer, number, number, number], // buffer, offset, stride per k, stride per n
+    c: [GPUBuffer, number, number], // buffer, offset, leading dimension
+    bias: number | null = null,
+  ): Op {
+    const rb = this.variant === 'cpu';
+    return this.op(
+      rb ? 'gemmRb' : 'gemm',
+      {
+        M, N, K, A_OFF: a[1], A_SM: a[2], A_SK: a[3], B_OFF: b[1], B_SK: b[2], B_SN: b[3],
+        C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
+      },
+      [a[0], b[0], this.params, c[0]],
+      rb ? Math.ceil(M / 4) * Math.ceil(N / 4) : [Math.ceil(N / 32), Math.ceil(M / 32)],
+      null,
+    );
+  }
+
+  /** db[n] = Σ_m dY[m, n] into the gradient buffer at `out`. */
+  private colBias(M: number, N: number, dY: GPUBuffer, dyOff: number, out: number): Op {
+    return this.op('colBias', { M, N, DY_OFF: dyOff, OUT_OFF: out }, [dY, this.dummy, this.grads], [Math.ceil(N / 64), 1], null);
+  }
+
+  /** dW[n, v] = Σ_{m: ids[m] = v} dY[m, n]: the gradient of the one-hot columns W[:, v]. */
+  private colTokens(ws: Workspace, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number): Op {
+    const VCH = Math.min(64, V);
+    return this.op('colTokens', { M, N, V, VCH, OUT_OFF: out, LD: ld }, [dY, ws.ids, this.grads], [Math.ceil(N / 64), Math.ceil(V / VCH)], null);
   }
 
   /** Projection of layer k's inputs for steps [entry's t0, +nsteps): A = W_ih x + b_ih. */
@@ -276,9 +324,9 @@ export class GpuBackend implements Backend {
     const H = this.cfg.hiddenSize;
     return this.op(
       'step',
-      { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh },
+      { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.block() },
       [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]],
-      ws.B * H,
+      this.blocks(ws.B),
       ws,
       t,
     );
@@ -293,13 +341,23 @@ export class GpuBackend implements Backend {
       {
         N: O, B: ws.B, K1: H, K2: I, W1_OFF: this.lay.fcW, W1_LD: this.lay.fcLd, W2_OFF: Math.max(this.lay.fcWx, 0),
         W2_LD: this.lay.fcLd, BIAS_OFF: this.lay.fcb, USE_ACT: true, ACT_SLOT: tut ? 0 : 1, USE_X: tut,
-        X_TOKENS: ws.tokens, OUT_BATCH_FIRST: true,
+        X_TOKENS: ws.tokens,
       },
       [this.params, ws.hs[L - 1], ws.x, ws.ids, ws.logits],
       nsteps * ws.B * O,
       ws,
       entry,
     );
+  }
+
+  /** Register blocking of the step kernels: RB batch rows × RJ hidden units per invocation. */
+  private block(): { RB: number; RJ: number } {
+    return this.variant === 'cpu' ? { RB: 4, RJ: 4 } : { RB: 1, RJ: 1 };
+  }
+
+  private blocks(B: number): number {
+    const { RB, RJ } = this.block();
+    return Math.ceil(B / RB) * Math.ceil(this.cfg.hiddenSize / RJ);
   }
 
   private cellCode(): number {
@@ -311,12 +369,24 @@ export class GpuBackend implements Backend {
   }
 
   private forwardPlan(ws: Workspace): Plan {
+    const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
+    const { B, T } = ws;
+    const M = T * B;
+    const GH = this.G * H;
     const plan: Plan = [];
-    for (let k = 0; k < this.cfg.numLayers; k++) {
-      plan.push(this.projOp(ws, k, ws.T, ws.T));
-      for (let t = 0; t < ws.T; t++) plan.push(this.stepOp(ws, k, t));
+    for (let k = 0; k < L; k++) {
+      const l = this.lay.layers[k];
+      if (k === 0 && ws.tokens) {
+        plan.push(this.projOp(ws, 0, T, T)); // column gather
+      } else {
+        // A_k [M, G·H] = X [M, I_k] · W_ihᵀ + b_ih; X = x, or the layer below's h_1..h_T
+        const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
+        plan.push(this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
+      }
+      for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
-    plan.push(this.headOp(ws, ws.T, ws.T));
+    if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
+    else plan.push(this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
     return plan;
   }
 
@@ -332,37 +402,40 @@ export class GpuBackend implements Backend {
   private backwardPlan(ws: Workspace): Plan {
     const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
     const { B, T } = ws;
+    const M = T * B;
     const GH = this.G * H;
-    const tut = this.lay.fcWx >= 0;
-    const lag = tut ? 0 : 1;
+    const lay = this.lay;
+    const tut = lay.fcWx >= 0;
+    const headSlot = tut ? 0 : B * H; // the head reads h_{t-1} (tutorial) or h_t
     const plan: Plan = [];
-    const gradOp = (name: 'gradWeights' | 'gradInputs', c: Constants, dY: GPUBuffer, act: GPUBuffer, out: GPUBuffer, total: number): Op =>
-      this.op(name, { B, ...c }, [this.params, dY, act, ws.x, ws.ids, out], total, ws, T);
     for (const d of ws.dH) plan.push({ kind: 'clear', buffer: d });
-    // head: dH_top[slot t + lag] = fcWᵀ dlogits; d fc.weight, d fc.bias (and the tutorial's x part)
-    plan.push(gradOp('gradInputs', { N: O, K: H, W_OFF: this.lay.fcW, LD: this.lay.fcLd, ACT_SLOT: lag, DY_BATCH_FIRST: true }, ws.dlogits, this.dummy, ws.dH[L - 1], T * B * H));
-    plan.push(
-      gradOp('gradWeights', { N: O, K: H, W_OFF: this.lay.fcW, LD: this.lay.fcLd, B_OFF: this.lay.fcb, HAS_BIAS: true, SRC: 0, ACT_SLOT: lag, DY_BATCH_FIRST: true }, ws.dlogits, ws.hs[L - 1], this.grads, O * (H + 1)),
-    );
+    // head: dH_top = dlogits · fcW; d fc.weight = dlogitsᵀ · H_top; d fc.bias = Σ_rows dlogits
+    plan.push(this.gemm(M, H, O, [ws.dlogits, 0, O, 1], [this.params, lay.fcW, lay.fcLd, 1], [ws.dH[L - 1], headSlot, H]));
+    plan.push(this.gemm(O, H, M, [ws.dlogits, 0, 1, O], [ws.hs[L - 1], headSlot, H, 1], [this.grads, lay.fcW, lay.fcLd]));
+    plan.push(this.colBias(M, O, ws.dlogits, 0, lay.fcb));
     if (tut) {
-      plan.push(gradOp('gradWeights', { N: O, K: I, W_OFF: this.lay.fcWx, LD: this.lay.fcLd, SRC: ws.tokens ? 2 : 1, DY_BATCH_FIRST: true }, ws.dlogits, this.dummy, this.grads, O * I));
+      // the tutorial head's x part: i2o.weight[:, :I]
+      if (ws.tokens) plan.push(this.colTokens(ws, M, O, ws.dlogits, I, lay.fcWx, lay.fcLd));
+      else plan.push(this.gemm(O, I, M, [ws.dlogits, 0, 1, O], [ws.x, 0, I, 1], [this.grads, lay.fcWx, lay.fcLd]));
     }
     for (let k = L - 1; k >= 0; k--) {
-      const l = this.lay.layers[k];
-      const c = { H, B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
+      const l = lay.layers[k];
+      const c = { H, B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, ...this.block() };
       const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
-      for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, B * H, ws, t));
-      plan.push(this.op('bpttH0', c, bufs, B * H, ws, 0));
-      // the layer's input: x (layer 0) or the layer below's h_t
-      const src = k > 0 ? 0 : ws.tokens ? 2 : 1;
-      const Ik = k > 0 ? H : I;
-      plan.push(gradOp('gradWeights', { N: GH, K: Ik, W_OFF: l.wih, LD: l.wihLd, B_OFF: l.bih, HAS_BIAS: true, SRC: src, ACT_SLOT: 1 }, ws.dAR, k > 0 ? ws.hs[k - 1] : this.dummy, this.grads, GH * (Ik + 1)));
-      plan.push(
-        gradOp('gradWeights', { N: GH, K: H, W_OFF: l.whh, LD: l.whhLd, B_OFF: l.bhh, HAS_BIAS: l.hasBhh, SRC: 0, ACT_SLOT: 0, DY_OFF: T * B * GH }, ws.dAR, ws.hs[k], this.grads, GH * (H + (l.hasBhh ? 1 : 0))),
-      );
-      if (k > 0) {
-        plan.push(gradOp('gradInputs', { N: GH, K: H, W_OFF: l.wih, LD: l.wihLd, ACT_SLOT: 1 }, ws.dAR, this.dummy, ws.dH[k - 1], T * B * H));
+      for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B), ws, t));
+      plan.push(this.op('bpttH0', c, bufs, this.blocks(B), ws, 0));
+      // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
+      if (k === 0 && ws.tokens) plan.push(this.colTokens(ws, M, GH, ws.dAR, I, l.wih, l.wihLd));
+      else {
+        const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
+        plan.push(this.gemm(GH, k === 0 ? I : H, M, [ws.dAR, 0, 1, GH], X, [this.grads, l.wih, l.wihLd]));
       }
+      plan.push(this.colBias(M, GH, ws.dAR, 0, l.bih));
+      // dW_hh = dRᵀ · H_prev (h_0..h_{T-1}); db_hh = Σ dR
+      plan.push(this.gemm(GH, H, M, [ws.dAR, M * GH, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
+      if (l.hasBhh) plan.push(this.colBias(M, GH, ws.dAR, M * GH, l.bhh));
+      // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
+      if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
       plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: this.dh0!, dstOff: k * B * H * 4, bytes: B * H * 4 });
       if (this.dc0) plan.push({ kind: 'copy', src: ws.carry[k], srcOff: B * H * 4, dst: this.dc0, dstOff: k * B * H * 4, bytes: B * H * 4 });
     }
@@ -419,10 +492,16 @@ export class GpuBackend implements Backend {
 
   private upload(ws: Workspace, input: SeqInput, targets?: SeqTargets): void {
     const q = this.device.queue;
-    if (input.ids) q.writeBuffer(ws.ids, 0, Uint32Array.from(input.ids));
-    else q.writeBuffer(ws.x, 0, Float32Array.from(input.x!));
-    if (targets?.ids) q.writeBuffer(ws.yIds, 0, Uint32Array.from(targets.ids));
-    if (targets?.y) q.writeBuffer(ws.yf, 0, Float32Array.from(targets.y));
+    const { B, T } = ws;
+    const { inputSize: I, outputSize: O } = this.cfg;
+    if (input.ids) q.writeBuffer(ws.ids, 0, timeMajor(new Uint32Array(B * T), input.ids, B, T, 1));
+    else q.writeBuffer(ws.x, 0, timeMajor(new Float32Array(B * T * I), input.x!, B, T, I));
+    // nll_last targets are one per sequence [B]: no time axis to move
+    if (targets?.ids) {
+      const perStep = targets.ids.length === B * T;
+      q.writeBuffer(ws.yIds, 0, perStep ? timeMajor(new Uint32Array(B * T), targets.ids, B, T, 1) : Uint32Array.from(targets.ids));
+    }
+    if (targets?.y) q.writeBuffer(ws.yf, 0, timeMajor(new Float32Array(B * T * O), targets.y, B, T, O));
   }
 
   private ensureStateBuffers(B: number): void {
@@ -496,7 +575,7 @@ export class GpuBackend implements Backend {
   private async readForward(ws: Workspace): Promise<ForwardResult> {
     const { B, T } = ws;
     const { hiddenSize: H, outputSize: O, numLayers: L } = this.cfg;
-    const logits = Float64Array.from(await this.read(ws.logits, B * T * O));
+    const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
     const seq = async (bufs: GPUBuffer[]): Promise<Float64Array> => {
       const out = new Float64Array(L * B * T * H);
       for (let k = 0; k < L; k++) {
@@ -635,4 +714,16 @@ export class GpuBackend implements Backend {
     this.ws = null;
     this.gen = null;
   }
+}
+
+/** [B, T, F] (PyTorch's batch_first) → [T, B, F] into out. */
+function timeMajor<A extends Float32Array | Uint32Array>(out: A, src: ArrayLike<number>, B: number, T: number, F: number): A {
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) out[(t * B + b) * F + f] = src[(b * T + t) * F + f];
+  return out;
+}
+
+/** [T, B, F] → [B, T, F] into out. */
+function batchFirst(out: Float64Array, src: ArrayLike<number>, B: number, T: number, F: number): Float64Array {
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) out[(b * T + t) * F + f] = src[(t * B + b) * F + f];
+  return out;
 }

@@ -5,6 +5,8 @@ import { WebGpuUnavailableError } from '../errors.js';
 export interface GpuContext {
   device: GPUDevice;
   adapterName: string;
+  /** A CPU implementation (SwiftShader, llvmpipe, WARP): kernels without workgroup barriers win there. */
+  cpuAdapter: boolean;
 }
 
 const contexts = new WeakMap<GPU, Promise<GpuContext>>();
@@ -54,7 +56,8 @@ async function open(gpu: GPU): Promise<GpuContext> {
   const device = await adapter.requestDevice({ requiredLimits });
   const adapterName = describe(adapter.info);
   device.lost.then(() => contexts.delete(gpu));
-  return { device, adapterName };
+  const cpuAdapter = /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${adapterName} ${adapter.info?.architecture ?? ''}`);
+  return { device, adapterName, cpuAdapter };
 }
 
 /** Throws when a buffer of `bytes` cannot be bound on this device. */

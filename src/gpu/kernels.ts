@@ -5,7 +5,9 @@ import common from '../../shaders/common.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
 import step from '../../shaders/step.wgsl?raw';
 import bptt from '../../shaders/bptt.wgsl?raw';
-import grad from '../../shaders/grad.wgsl?raw';
+import gemm from '../../shaders/gemm.wgsl?raw';
+import gemmRb from '../../shaders/gemm_rb.wgsl?raw';
+import colgrad from '../../shaders/colgrad.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
@@ -20,8 +22,10 @@ const KERNELS = {
   step: { src: step, entry: 'main', bindings: 'rrwwwd' },
   bpttStep: { src: bptt, entry: 'step_back', bindings: 'rrrrrwwd' },
   bpttH0: { src: bptt, entry: 'to_h0', bindings: 'rrrrrwwd' },
-  gradWeights: { src: grad, entry: 'weights', bindings: 'rrrrrwd' },
-  gradInputs: { src: grad, entry: 'inputs', bindings: 'rrrrrwd' },
+  gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
+  gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrw' },
+  colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
+  colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
   loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },

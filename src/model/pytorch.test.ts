@@ -36,7 +36,7 @@ describe('a PyTorch state_dict in safetensors', () => {
       });
       const B = cj.kind === 'tutorial' ? 1 : cj.batch_size;
       const ids = Int32Array.from(expected.get('input_ids')!.data);
-      const h0 = expected.get(cj.kind === 'tutorial' ? 'hidden0' : 'h0')!.data;
+      const h0 = Float64Array.from(expected.get(cj.kind === 'tutorial' ? 'hidden0' : 'h0')!.data);
       const f = await model.forward({ batch: B, steps: cj.seq_len, ids }, { state: { h: h0 } });
       const want = cj.kind === 'tutorial' ? null : expected.get('logits')!.data;
       if (want) expect(relErr(f.logits, want)).toBeLessThan(1e-9);
