@@ -71,23 +71,35 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
-  it('draws the same tokens as the CPU reference from the same model and seed', async () => {
-    const gpu = await nodeGpu();
-    const opts = { cell: 'gru' as const, inputSize: 12, hiddenSize: 24, numLayers: 2, seed: 21 };
-    const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu });
-    const c = await RnnModel.create({ ...opts, backend: 'cpu' });
-    try {
-      for (const [temperature, topK] of [[0, 0], [1, 0], [0.7, 4]]) {
-        const a = await g.generate({ prime: [3, 1, 4], length: 24, temperature, topK, seed: 9 });
-        const b = await c.generate({ prime: [3, 1, 4], length: 24, temperature, topK, seed: 9 });
-        expect(Array.from(a)).toEqual(Array.from(b));
-        expect(a.every((v) => v >= 0 && v < 12)).toBe(true);
+  // The fused one-workgroup loop ('gpu' kernels, every cell but the tutorial's), and the per-step
+  // plan ('cpu' kernels, and the tutorial model) must both draw what the CPU reference draws.
+  const generation = [
+    ['a 2-layer GRU, fused loop', { cell: 'gru', hiddenSize: 24, numLayers: 2 }, 'gpu'],
+    ['an LSTM with H above the workgroup size, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'gpu'],
+    ['a relu RNN, fused loop', { cell: 'rnn', nonlinearity: 'relu', hiddenSize: 17, numLayers: 1 }, 'gpu'],
+    ['a 2-layer LSTM, per-step plan', { cell: 'lstm', hiddenSize: 20, numLayers: 2 }, 'cpu'],
+    ['the tutorial model, per-step plan', { cell: 'tutorial', hiddenSize: 16, numLayers: 1 }, 'gpu'],
+  ] as const;
+  for (const [name, arch, kernels] of generation) {
+    it(`draws the same tokens as the CPU reference from the same model and seed: ${name}`, async () => {
+      const gpu = await nodeGpu();
+      const opts = { ...arch, inputSize: 12, seed: 21 };
+      const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu, kernels });
+      const c = await RnnModel.create({ ...opts, backend: 'cpu' });
+      try {
+        for (const [temperature, topK, prime] of [[0, 0, [3]], [1, 0, [3, 1, 4]], [0.7, 4, [5, 9, 2, 6]]] as const) {
+          const a = await g.generate({ prime, length: 24, temperature, topK, seed: 9 });
+          const b = await c.generate({ prime, length: 24, temperature, topK, seed: 9 });
+          expect(Array.from(a)).toEqual(Array.from(b));
+          expect(a.every((v) => v >= 0 && v < 12)).toBe(true);
+        }
+        expect(g.stats().submits).toBe(1);
+      } finally {
+        g.dispose();
+        c.dispose();
       }
-    } finally {
-      g.dispose();
-      c.dispose();
-    }
-  });
+    });
+  }
 
   it('carries the hidden state across calls on the GPU like the CPU reference (truncated BPTT)', async () => {
     const gpu = await nodeGpu();

@@ -111,6 +111,8 @@ interface Workspace {
   rowLoss: GPUBuffer;
   dAR: GPUBuffer;
   steps: GPUBuffer;
+  /** Further buffers owned by this workspace's plans. */
+  extra: GPUBuffer[];
   forward: Plan;
   plans: Map<string, Plan>;
 }
@@ -164,7 +166,7 @@ export class GpuBackend implements Backend {
     this.v = this.owner.storage('adam v', n);
     this.scalars = this.owner.storage('scalars', 4);
     this.optUniform = this.owner.uniform('optimizer', 48);
-    this.sampling = this.owner.uniform('sampling', 16);
+    this.sampling = this.owner.uniform('sampling', 32);
     this.dummy = this.owner.storage('unused binding', 4);
   }
 
@@ -204,7 +206,7 @@ export class GpuBackend implements Backend {
   }
 
   private freeWorkspace(w: Workspace): void {
-    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry]) {
+    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
       if (b !== this.dummy) this.owner.release(b);
     }
   }
@@ -240,6 +242,7 @@ export class GpuBackend implements Backend {
       rowLoss: s('row loss', B * T),
       dAR: s('dA, dR', 2 * T * B * GH),
       steps,
+      extra: [],
       forward: [],
       plans: new Map(),
     };
@@ -654,47 +657,75 @@ export class GpuBackend implements Backend {
     return { loss, gradNorm: Math.sqrt(normSq) };
   }
 
+  /**
+   * Generation: the fused single-workgroup loop (shaders/generate.wgsl) when the model's states fit
+   * one workgroup's memory, else a per-step plan (projection, step, head, sample per position).
+   * Either way one command buffer, one submit, and only the drawn ids come back.
+   */
   async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
     const P = prime.length;
-    const T = P + length - 1;
-    const key = `${P}:${length}`;
+    const fused = this.fusedGeneration();
+    const key = fused ? `fused:${P + length}` : `${P}:${length}`;
     if (!this.gen || this.gen.key !== key) {
       if (this.gen) this.freeWorkspace(this.gen.ws);
-      const ws = this.makeWorkspace(1, T, true, T + 1);
-      const plan: Plan = [];
-      for (const k of ws.hs.keys()) {
-        plan.push({ kind: 'clear', buffer: ws.hs[k] });
-        plan.push({ kind: 'clear', buffer: ws.cs[k] });
-      }
-      for (let t = 0; t < T; t++) {
-        for (let k = 0; k < this.cfg.numLayers; k++) {
-          plan.push(this.projOp(ws, k, t, 1));
-          plan.push(this.stepOp(ws, k, t));
-        }
-        if (t >= P - 1) {
-          plan.push(this.headOp(ws, t, 1));
-          plan.push(this.op('sample', { O: this.cfg.outputSize }, [ws.logits, ws.ids, this.sampling], 1, ws, t));
-        }
-      }
-      this.gen = { key, ws, plan };
+      const ws = this.makeWorkspace(1, fused ? 1 : P + length - 1, true, P + length);
+      this.gen = { key, ws, plan: fused ? this.fusedGenerationPlan(ws, fused) : this.stepwiseGenerationPlan(ws, P, length) };
     }
     const { ws, plan } = this.gen;
     this.device.queue.writeBuffer(ws.ids, 0, Uint32Array.from(prime));
-    const s = new ArrayBuffer(16);
+    const s = new ArrayBuffer(32);
     new Float32Array(s, 0, 1)[0] = temperature;
-    new Uint32Array(s, 4, 2).set([topK, seed >>> 0]);
+    new Uint32Array(s, 4, 4).set([topK, seed >>> 0, P, length]);
     this.device.queue.writeBuffer(this.sampling, 0, s);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, plan);
-    const bytes = Math.ceil((length * 4) / 4) * 4;
-    const staging = this.owner.staging('generated ids', bytes);
-    enc.copyBufferToBuffer(ws.ids, P * 4, staging, 0, bytes);
+    const staging = this.owner.staging('generated ids', length * 4);
+    enc.copyBufferToBuffer(ws.ids, P * 4, staging, 0, length * 4);
     await this.submit(enc);
     await staging.mapAsync(MAP_READ_MODE);
     const out = new Int32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     this.owner.release(staging);
     return out;
+  }
+
+  /** Workgroup size and units per invocation for the fused loop, or null when it does not fit. */
+  private fusedGeneration(): { WGS: number; NQ: number } | null {
+    const { cell, hiddenSize: H, numLayers: L, outputSize: O } = this.cfg;
+    if (cell === 'tutorial' || this.variant === 'cpu') return null;
+    const lim = this.device.limits;
+    const WGS = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 64 * Math.ceil(Math.max(H, O) / 64));
+    const NQ = Math.ceil(H / WGS);
+    const bytes = 4 * (L * H * (cell === 'lstm' ? 2 : 1) + 2 * O + 1);
+    return NQ <= 4 && bytes <= lim.maxComputeWorkgroupStorageSize ? { WGS, NQ } : null;
+  }
+
+  private fusedGenerationPlan(ws: Workspace, g: { WGS: number; NQ: number }): Plan {
+    const { hiddenSize: H, numLayers: L, outputSize: O } = this.cfg;
+    const meta = new Uint32Array(L * 5 + 3);
+    this.lay.layers.forEach((l, k) => meta.set([l.wih, l.wihLd, l.whh, l.bih, l.bhh], k * 5));
+    meta.set([this.lay.fcW, H, this.lay.fcb], L * 5);
+    const metaBuf = this.owner.storage('generation layout', meta.length);
+    this.device.queue.writeBuffer(metaBuf, 0, meta);
+    ws.extra.push(metaBuf);
+    const constants = {
+      H, L, O, CELL: this.cellCode(), ACT: this.actCode(), WGS: g.WGS, NQ: g.NQ,
+      HL: L * H, CL: this.cfg.cell === 'lstm' ? L * H : 1,
+    };
+    return [this.op('generate', constants, [this.params, metaBuf, ws.ids, this.sampling], [1, 1], null)];
+  }
+
+  private stepwiseGenerationPlan(ws: Workspace, P: number, length: number): Plan {
+    const plan: Plan = [];
+    for (const k of ws.hs.keys()) plan.push({ kind: 'clear', buffer: ws.hs[k] }, { kind: 'clear', buffer: ws.cs[k] });
+    for (let t = 0; t < P + length - 1; t++) {
+      for (let k = 0; k < this.cfg.numLayers; k++) plan.push(this.projOp(ws, k, t, 1), this.stepOp(ws, k, t));
+      if (t >= P - 1) {
+        plan.push(this.headOp(ws, t, 1));
+        plan.push(this.op('sample', { O: this.cfg.outputSize }, [ws.logits, ws.ids, this.sampling], 1, ws, t));
+      }
+    }
+    return plan;
   }
 
   async lastState(): Promise<RecurrentState | null> {

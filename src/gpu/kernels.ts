@@ -12,6 +12,7 @@ import loss from '../../shaders/loss.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
+import generate from '../../shaders/generate.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 
 /** r: read-only storage; w: read-write storage; u: uniform; d: uniform with a dynamic offset (a Step). */
@@ -30,6 +31,7 @@ const KERNELS = {
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
   sample: { src: sample, entry: 'main', bindings: 'rwud' },
+  generate: { src: generate, entry: 'main', bindings: 'rrwu' },
 } as const;
 
 export type KernelName = keyof typeof KERNELS;
