@@ -8,6 +8,12 @@ const repoRoot = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   root: 'demo',
+  // The demo imports the library by its package name, like any outside app would.
+  resolve: {
+    alias: { webrnn: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
+  // The training worker is an ES module (it imports webrnn); 'es' keeps it one in build:demo too.
+  worker: { format: 'es' },
   server: {
     host: 'localhost',
     port: 5173,
