@@ -8,6 +8,7 @@
 //   --configs=a,b     only these configs (names as printed; see bench/configs.ts)
 //   --reps=N --warmup=N
 //   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
+//   --kernels=auto|gpu|cpu  webrnn's kernel variants (default auto: chosen from the adapter)
 //   --torch=FILE      torch_probe.py's JSON from the same machine: PyTorch's figures side by side
 //
 // On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
@@ -35,10 +36,11 @@ interface Flags {
   node: boolean;
   browser: boolean;
   torch: string | null;
+  kernels: 'auto' | 'gpu' | 'cpu';
 }
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto' };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -52,6 +54,10 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--node') f.node = true;
     else if (k === '--browser') f.browser = true;
     else if (k === '--torch') f.torch = v;
+    else if (k === '--kernels') {
+      if (v !== 'auto' && v !== 'gpu' && v !== 'cpu') throw new Error(`--kernels: expected auto, gpu or cpu, got '${v}'`);
+      f.kernels = v;
+    }
     else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
     else if (k === '--reps') f.reps = Math.max(1, int(a, v));
     else if (k === '--warmup') f.warmup = int(a, v);
@@ -63,14 +69,15 @@ function parseFlags(argv: string[]): Flags {
 
 export interface NodeResults {
   adapter: string;
+  kernels: Flags['kernels'];
   mode: 'quick' | 'full' | 'custom';
   note?: string;
   results: (Measurement | { config: string; error: string })[];
 }
 
 async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults> {
-  const gpu = await nodeGpu();
-  const probe = await createModel({ name: 'probe', kind: 'train', cell: 'rnn', H: 8, B: 1, T: 1 }, gpu);
+  const device = { gpu: await nodeGpu(), kernels: f.kernels };
+  const probe = await createModel({ name: 'probe', kind: 'train', cell: 'rnn', H: 8, B: 1, T: 1 }, device);
   const adapter = probe.deviceName;
   probe.dispose();
   const swiftshader = /swiftshader/i.test(adapter);
@@ -82,13 +89,13 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
   }
   const configs: BenchConfig[] = f.configs ? findConfigs(f.configs) : quick ? QUICK : FULL;
   const reps = { warmup: f.warmup ?? (quick || swiftshader ? 1 : 3), reps: f.reps ?? (quick || swiftshader ? 3 : 20) };
-  log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; ${reps.warmup} warm-up + ${reps.reps} timed`);
+  log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; kernels ${f.kernels}; ${reps.warmup} warm-up + ${reps.reps} timed`);
   const torch = f.torch ? readTorch(f.torch, log) : {};
   const results: NodeResults['results'] = [];
   for (const c of configs) {
     log(`  ${c.name} …`);
     try {
-      const m = await measure(c, reps, gpu);
+      const m = await measure(c, reps, device);
       m.pytorchHere = torch[torchKey(c)];
       results.push(m);
       log(`  ${c.name}: ${m.time.median.toFixed(m.unit === 'ms/step' ? 2 : 1)} ${m.unit}`);
@@ -97,7 +104,7 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
       log(`  ${c.name}: FAILED ${(e as Error).message}`);
     }
   }
-  return { adapter, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results };
+  return { adapter, kernels: f.kernels, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results };
 }
 
 /** torch_probe.py's output; a missing or broken file only loses the side-by-side column. */
@@ -140,7 +147,7 @@ async function main(): Promise<void> {
   // The tables go to stderr under --json, so a log of the run still reads like one.
   if (node) {
     log('');
-    log(`Node (Dawn), adapter: ${node.adapter}`);
+    log(`Node (Dawn), adapter: ${node.adapter}; kernels: ${node.kernels}`);
     log(formatMeasurements(node.results));
   }
 

@@ -1,6 +1,6 @@
 // Times one config through webrnn's public API, exactly as an app would call it. Runs in Node
 // (pass Dawn's GPU object) and in a page (navigator.gpu).
-import { RnnModel } from '../src/index.js';
+import { RnnModel, type GpuOptions } from '../src/index.js';
 import { minimumBytes, VOCAB, type BenchConfig } from './configs.js';
 
 export interface Timing {
@@ -79,15 +79,18 @@ export function charBatch(B: number, T: number, seed = 1): { ids: Int32Array; ta
   return { ids, targets };
 }
 
-export async function createModel(c: BenchConfig, gpu?: GPU): Promise<RnnModel> {
+/** Where the model runs: a GPU object (Node) and the kernel variants ('auto': from the adapter). */
+export type Device = Pick<GpuOptions, 'gpu' | 'kernels'>;
+
+export async function createModel(c: BenchConfig, device: Device = {}): Promise<RnnModel> {
   return RnnModel.create({
+    ...device,
     cell: c.cell,
     inputSize: VOCAB,
     hiddenSize: c.H,
     numLayers: 1,
     outputSize: VOCAB,
     backend: 'webgpu',
-    gpu,
     seed: 1,
   });
 }
@@ -97,8 +100,8 @@ export async function createModel(c: BenchConfig, gpu?: GPU): Promise<RnnModel> 
  * `reps` after `warmup` steps (the first builds pipelines and plans).
  * gen: µs per token of generate({ length: T }) at batch 1, temperature 1, every token sampled.
  */
-export async function measure(c: BenchConfig, r: Reps, gpu?: GPU): Promise<Measurement> {
-  const model = await createModel(c, gpu);
+export async function measure(c: BenchConfig, r: Reps, device: Device = {}): Promise<Measurement> {
+  const model = await createModel(c, device);
   try {
     const times: number[] = [];
     let loss: number | undefined;
