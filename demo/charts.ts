@@ -20,9 +20,12 @@ function widthOf(el: HTMLElement): number {
   return Math.max(240, el.clientWidth || el.parentElement?.clientWidth || 400);
 }
 
+/** x ticks at whole steps / time indices. */
+const WHOLE = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
 function makeAxes(yLabel: string, y2Label: string | null): uPlot.Axis[] {
   const grid = { stroke: '#eceef2', width: 1 };
-  const axes: uPlot.Axis[] = [{ grid }, { scale: 'y', label: yLabel, grid, size: 56 }];
+  const axes: uPlot.Axis[] = [{ grid, incrs: WHOLE }, { scale: 'y', label: yLabel, grid, size: 56 }];
   if (y2Label) axes.push({ scale: 'y2', label: y2Label, side: 1, grid: { show: false }, size: 56 });
   return axes;
 }
