@@ -287,7 +287,10 @@ function showPrediction(p: Prediction): void {
 
 function showForecast(r: ForecastReport): void {
   forecastPlot.show(r.series, r.oneStep, r.split, r.forecast);
-  $('forecast-values').textContent = r.forecast.slice(0, 5).map((v) => v.toFixed(4)).join(', ');
+  const values = $('forecast-values');
+  values.textContent = r.forecast.slice(0, 5).map((v) => v.toFixed(4)).join(', ');
+  // counts reports, so a reader (or a test) can tell a new forecast from an identical one
+  values.dataset.version = String(Number(values.dataset.version ?? 0) + 1);
   $('forecast-mse').textContent = `(free-running MSE on the held-out ${r.forecast.length} values: ${fmt(r.forecastMse, 4)})`;
 }
 

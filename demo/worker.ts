@@ -317,6 +317,8 @@ async function applySettings(next: Settings): Promise<void> {
     configure(m);
     text.restart();
     announce();
+    // show what the moved model predicts (while training, the next preview does)
+    if (!running) await preview();
   }
   const [p, q] = [prev.train, next.train];
   if (p.optimizer !== q.optimizer || p.lr !== q.lr || p.clip !== q.clip) configure(live());

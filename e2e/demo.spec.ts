@@ -2,6 +2,7 @@
 // shown loss fall, the task's own view updates, saving and loading a model gives back exactly its
 // predictions, and the page keeps answering input while the worker trains. Each test saves a
 // screenshot of its task under test-results/.
+import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
 
 // up to 60 s of training, then more steps for the screenshot, then save / reset / load, on a
@@ -55,7 +56,7 @@ async function pause(page: Page): Promise<void> {
  * Saves the model (the page's download), resets to a fresh model, checks `prediction` changed,
  * loads the file, and checks `prediction` is back exactly.
  */
-async function saveResetLoad(page: Page, info: TestInfo, prediction: Locator): Promise<void> {
+async function saveResetLoad(page: Page, info: TestInfo, prediction: Locator): Promise<string> {
   const trained = await prediction.textContent();
   expect(trained).toBeTruthy();
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save').click()]);
@@ -70,6 +71,19 @@ async function saveResetLoad(page: Page, info: TestInfo, prediction: Locator): P
 
   await page.getByTestId('load').setInputFiles(file);
   await expect(prediction).toHaveText(trained!, { timeout: 30_000 });
+  return file;
+}
+
+/** The file as PyTorch's safetensors.torch.save_file writes it: same tensors, no webrnn config. */
+function asPyTorchFile(saved: Buffer): Buffer {
+  const n = Number(saved.readBigUInt64LE(0));
+  const header = JSON.parse(saved.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>;
+  header.__metadata__ = { format: 'pt' };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  return Buffer.concat([len, Buffer.from(json, 'utf8'), saved.subarray(8 + n)]);
 }
 
 async function screenshot(page: Page, info: TestInfo, name: string): Promise<void> {
@@ -103,6 +117,13 @@ test('text: the loss falls, samples refresh while training, and a saved model lo
   await screenshot(page, info, 'demo-text');
 
   await saveResetLoad(page, info, page.getByTestId('argmax'));
+
+  // pasted text: a new vocabulary, so a new model
+  await page.getByText('Train on your own text').click();
+  await page.getByTestId('user-text').fill('abc cab bac '.repeat(60));
+  await page.getByTestId('use-text').click();
+  await expect(page.getByTestId('data-info')).toHaveText(/^your text: 720 characters, vocabulary 4/);
+  await expect(status(page)).toHaveAttribute('data-state', 'paused');
   expect(errors).toEqual([]);
 });
 
@@ -129,6 +150,14 @@ test('classify: the loss falls, the confusion matrix fills, and a saved model pr
   await screenshot(page, info, 'demo-classify');
 
   await saveResetLoad(page, info, prediction);
+
+  // a file that is not safetensors: a plain message on the page, the model left as it was
+  const before = await prediction.textContent();
+  await page.getByTestId('load').setInputFiles({ name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
+  await expect(page.getByTestId('error')).toBeVisible();
+  await expect(page.getByTestId('error')).toContainText('Safetensors');
+  await expect(prediction).toHaveText(before!);
+  await expect(status(page)).toHaveAttribute('data-state', 'paused');
   expect(errors).toEqual([]);
 });
 
@@ -157,7 +186,46 @@ test('forecast: the loss falls, the plot draws the series and the forecast, and 
   expect(colours.forecast).toBeGreaterThan(100);
   await screenshot(page, info, 'demo-forecast');
 
-  await saveResetLoad(page, info, page.getByTestId('forecast-values'));
+  const values = page.getByTestId('forecast-values');
+  const file = await saveResetLoad(page, info, values);
+  const trained = await values.textContent();
+
+  // the same weights without webrnn's config, as PyTorch saves them: the cell, size and layers
+  // are read off the tensor shapes (a GRU's weight_ih_l0 is [3H, I]), even with LSTM selected
+  await page.getByTestId('cell').selectOption('lstm');
+  await expect(values).not.toHaveText(trained!, { timeout: 30_000 });
+  await page.getByTestId('load').setInputFiles({ name: 'from-pytorch.safetensors', mimeType: 'application/octet-stream', buffer: asPyTorchFile(readFileSync(file)) });
+  await expect(values).toHaveText(trained!, { timeout: 30_000 });
+  await expect(page.getByTestId('cell')).toHaveValue('gru');
+
+  // a CSV upload becomes the series (its last numeric column)
+  const csv = ['date,value', ...Array.from({ length: 120 }, (_, t) => `2024-01-${t},${(5 + Math.sin(t / 3)).toFixed(3)}`)].join('\n');
+  await page.getByTestId('csv').setInputFiles({ name: 'daily.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await expect(page.getByTestId('data-info')).toHaveText('daily.csv: 120 values, training on the first 96');
+  await expect(values).toHaveText(/^\d+\.\d{4}/);
+  expect(errors).toEqual([]);
+});
+
+test('switching the backend moves the trained model: the CPU reference forecasts the same', async ({ page }) => {
+  const errors = collectErrors(page);
+  await open(page, 'task=forecast&cell=gru&hidden=32&batch=8&seq=32');
+  await trainUntilLossFalls(page);
+  await pause(page);
+  const numbers = async (): Promise<number[]> => (await page.getByTestId('forecast-values').textContent())!.split(', ').map(Number);
+  const onGpu = await numbers();
+
+  const version = Number(await page.getByTestId('forecast-values').getAttribute('data-version'));
+  await page.getByTestId('backend-select').selectOption('cpu');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await expect(page.getByTestId('adapter')).toHaveText('CPU (float64 reference)');
+  // the page asks the moved model for a new forecast
+  await expect(page.getByTestId('forecast-values')).toHaveAttribute('data-version', String(version + 1), { timeout: 30_000 });
+  const onCpu = await numbers();
+  // float32 on the GPU, float64 on the CPU: equal to within rounding
+  onCpu.forEach((v, i) => expect(Math.abs(v - onGpu[i])).toBeLessThan(2e-3));
+
+  await page.getByTestId('backend-select').selectOption('webgpu');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
   expect(errors).toEqual([]);
 });
 
