@@ -34,13 +34,13 @@ fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
 // Σ_i W_hh[i, j] · dR[t, b, i] for the block b0.., j0..: the recurrent part of dh_{t-1}, at [bi·4 + jj].
 fn whhT(t: u32, b0: u32, j0: u32) -> array<f32, 16> {
   let GH = gates() * H;
-  var s: array<f32, 16>;
-  var rrow: array<u32, 4>;
-  var col: array<u32, 4>;
+  var s = array<f32, 16>(); // explicit zeros: Tint may hoist a declaration out of a loop
+  var rrow = array<u32, 4>();
+  var col = array<u32, 4>();
   for (var bi = 0u; bi < RB; bi++) { rrow[bi] = step.T * B * GH + (t * B + min(b0 + bi, B - 1u)) * GH; }
   for (var jj = 0u; jj < RJ; jj++) { col[jj] = WHH_OFF + min(j0 + jj, H - 1u); }
   for (var i = 0u; i < GH; i++) {
-    var d: array<f32, 4>;
+    var d = array<f32, 4>();
     for (var bi = 0u; bi < RB; bi++) { d[bi] = dAR[rrow[bi] + i]; }
     for (var jj = 0u; jj < RJ; jj++) {
       let w = params[col[jj] + i * WHH_LD];
@@ -58,7 +58,7 @@ fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let b0 = (idx / nj) * RB;
   let j0 = (idx % nj) * RJ;
   let t = step.t0;
-  var rec: array<f32, 16>;
+  var rec = array<f32, 16>();
   if (step.first == 0u) { rec = whhT(t + 1u, b0, j0); }
   for (var bi = 0u; bi < RB; bi++) {
     let b = b0 + bi;

@@ -38,7 +38,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
-  var acc: array<array<f32, 4>, 4>;
+  var acc = array<array<f32, 4>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
   for (var k0 = 0u; k0 < K; k0 += TK) {
     for (var i = 0u; i < 8u; i++) {
       let e = li + i * 64u;
@@ -51,8 +51,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
+      var av = array<f32, 4>();
+      var bv = array<f32, 4>();
       for (var i = 0u; i < 4u; i++) { av[i] = As[(lid.y + 8u * i) * TK + kk]; }
       for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * TN + lid.x + 8u * j]; }
       for (var i = 0u; i < 4u; i++) {

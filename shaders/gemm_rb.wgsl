@@ -31,13 +31,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let m0 = (idx / nb) * 4u;
   let n0 = (idx % nb) * 4u;
   // clamp reads at the edges; the writes below skip what is out of range
-  var ar: array<u32, 4>;
-  var bc: array<u32, 4>;
+  var ar = array<u32, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
+  var bc = array<u32, 4>();
   for (var i = 0u; i < 4u; i++) {
     ar[i] = A_OFF + min(m0 + i, M - 1u) * A_SM;
     bc[i] = B_OFF + min(n0 + i, N - 1u) * B_SN;
   }
-  var acc: array<array<f32, 4>, 4>;
+  var acc = array<array<f32, 4>, 4>();
   for (var k = 0u; k < K; k++) {
     let av = vec4<f32>(a[ar[0] + k * A_SK], a[ar[1] + k * A_SK], a[ar[2] + k * A_SK], a[ar[3] + k * A_SK]);
     let bk = k * B_SK;

@@ -74,8 +74,8 @@ fn main(@builtin(local_invocation_index) li: u32) {
   for (var p = 0u; p < last; p++) {
     let tok = tokw;
     for (var k = 0u; k < L; k++) {
-      var hn: array<f32, 4>;
-      var cn: array<f32, 4>;
+      var hn = array<f32, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
+      var cn = array<f32, 4>();
       for (var q = 0u; q < NQ; q++) {
         let j = li + q * WGS;
         if (j >= H) { continue; }

@@ -36,15 +36,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let t = step.t0;
   let G = select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u);
   // r[g][i·4 + jj] = Σ_k W_hh[g·H + j0 + jj, k] · h_{t-1}[b0 + i, k]   (clamped rows, skipped on write)
-  var r: array<array<f32, 16>, 4>;
-  var hrow: array<u32, 4>;
-  var wrow: array<array<u32, 4>, 4>;
+  var r = array<array<f32, 16>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
+  var hrow = array<u32, 4>();
+  var wrow = array<array<u32, 4>, 4>();
   for (var i = 0u; i < RB; i++) { hrow[i] = (t * B + min(b0 + i, B - 1u)) * H; }
   for (var g = 0u; g < G; g++) {
     for (var jj = 0u; jj < RJ; jj++) { wrow[g][jj] = WHH_OFF + (g * H + min(j0 + jj, H - 1u)) * WHH_LD; }
   }
   for (var k = 0u; k < H; k++) {
-    var hv: array<f32, 4>;
+    var hv = array<f32, 4>();
     for (var i = 0u; i < RB; i++) { hv[i] = hs[hrow[i] + k]; }
     for (var g = 0u; g < G; g++) {
       for (var jj = 0u; jj < RJ; jj++) {
@@ -59,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var jj = 0u; jj < RJ; jj++) {
       let j = j0 + jj;
       if (j >= H) { continue; }
-      var rv: array<f32, 4>;
+      var rv = array<f32, 4>();
       for (var g = 0u; g < G; g++) {
         rv[g] = r[g][i * 4u + jj];
         if (HAS_BHH) { rv[g] += params[BHH_OFF + g * H + j]; }

@@ -24,7 +24,7 @@ export interface ParitySpec {
   optimizers?: { optimizer: OptimizerSpec; clip: number | null }[];
   trainSteps?: number;
   /** Kernel variants to force on the GPU side (default: the adapter's choice). */
-  kernels?: 'gpu' | 'cpu';
+  kernels?: 'gpu' | 'gpu-per-step' | 'cpu';
 }
 
 export interface ParityRow {

@@ -22,12 +22,14 @@ const cases: [string, ParitySpec][] = [
   ['an LSTM at batch 1 over one step with float inputs', { cell: 'lstm', inputSize: 3, hiddenSize: 6, outputSize: 2, batch: 1, steps: 1, tokens: false, loss: 'mse', seed: 10, randomState: true, optimizers: [ADAM_CLIP] }],
   ['a GRU with nonzero h0', { cell: 'gru', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 11, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
   ['a 3-layer GRU at odd sizes', { cell: 'gru', inputSize: 6, hiddenSize: 7, numLayers: 3, outputSize: 6, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 12, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a GRU with more hidden units than a workgroup has invocations', { cell: 'gru', inputSize: 5, hiddenSize: 260, outputSize: 5, batch: 2, steps: 2, tokens: true, loss: 'nll', seed: 14, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
 ];
 
-// Both kernel families run here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, one
-// invocation per element in the step kernels) and 'cpu' (register-blocked, no barriers).
-for (const kernels of ['gpu', 'cpu'] as const) {
+// Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
+// recurrence in one dispatch per layer where it fits), 'gpu-per-step' (the same, with one step
+// kernel per time step) and 'cpu' (register-blocked, no barriers).
+for (const kernels of ['gpu', 'gpu-per-step', 'cpu'] as const) {
   describe(`the WebGPU backend with its '${kernels}' kernels matches the CPU reference`, () => {
     for (const [name, spec] of cases) {
       it(`on ${name}`, async () => {

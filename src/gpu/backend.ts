@@ -24,8 +24,11 @@ export interface GpuOptions {
   gpu?: GPU;
   /** Testing aid: fill every new GPU buffer with NaN, so any output element a kernel fails to write shows. */
   poisonBuffers?: boolean;
-  /** Kernel variants: 'auto' (default: chosen from the adapter), or forced 'gpu' / 'cpu' (for tests). */
-  kernels?: KernelVariant | 'auto';
+  /**
+   * Kernel variants: 'auto' (default: chosen from the adapter and the shape), or forced for tests:
+   * 'gpu', 'gpu-per-step' (GPU kernels, never the one-dispatch recurrence), 'cpu'.
+   */
+  kernels?: KernelVariant | 'gpu-per-step' | 'auto';
 }
 
 export type KernelVariant = 'gpu' | 'cpu';
@@ -151,10 +154,13 @@ export class GpuBackend implements Backend {
    */
   readonly variant: KernelVariant;
 
-  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: KernelVariant | 'auto' = 'auto') {
+  private readonly allowPersistent: boolean;
+
+  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: GpuOptions['kernels'] = 'auto') {
     this.device = ctx.device;
     this.deviceName = ctx.adapterName;
-    this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant;
+    this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant === 'cpu' ? 'cpu' : 'gpu';
+    this.allowPersistent = variant !== 'gpu-per-step';
     this.kernels = new Kernels(this.device);
     this.owner = new BufferOwner(this.device, poison);
     this.lay = layoutOf(cfg);
@@ -371,6 +377,37 @@ export class GpuBackend implements Backend {
     return this.cfg.cell === 'tutorial' ? 2 : this.cfg.nonlinearity === 'relu' ? 1 : 0;
   }
 
+  /**
+   * Whether the whole recurrence runs in one dispatch per layer (shaders/sequence.wgsl): GPU kernels,
+   * hidden units spread over at most 4 per invocation, RB rows' states in workgroup memory, and
+   * the W_hh traffic of B/RB workgroups re-reading it every step kept modest (else the per-step
+   * kernels, whose one W_hh pass per step is shared by all rows, win).
+   */
+  private persistent(B: number): { WGS: number; NQ: number; RB: number } | null {
+    if (this.variant !== 'gpu' || !this.allowPersistent) return null;
+    const H = this.cfg.hiddenSize;
+    const GH = this.G * H;
+    const lim = this.device.limits;
+    const WGS = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 64 * Math.ceil(H / 64));
+    const NQ = Math.ceil(H / WGS);
+    if (NQ > 4) return null;
+    const RB = [4, 2, 1].find((rb) => rb * GH * 4 <= lim.maxComputeWorkgroupStorageSize && rb <= B);
+    if (!RB) return null;
+    const trafficPerStep = Math.ceil(B / RB) * GH * H * 4;
+    return trafficPerStep <= 64 * 2 ** 20 ? { WGS, NQ, RB } : null;
+  }
+
+  private sequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward', p: { WGS: number; NQ: number; RB: number }): Op {
+    const l = this.lay.layers[k];
+    const H = this.cfg.hiddenSize;
+    const c = {
+      H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh,
+      HAS_BHH: l.hasBhh, WGS: p.WGS, NQ: p.NQ, RB: p.RB, SHARED: p.RB * (dir === 'forward' ? H : this.G * H),
+    };
+    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+    return this.op(dir === 'forward' ? 'seqForward' : 'seqBackward', c, bufs, [Math.ceil(ws.B / p.RB), 1], ws, ws.T);
+  }
+
   private forwardPlan(ws: Workspace): Plan {
     const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
     const { B, T } = ws;
@@ -386,7 +423,9 @@ export class GpuBackend implements Backend {
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
         plan.push(this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
       }
-      for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
+      const p = this.persistent(B);
+      if (p) plan.push(this.sequenceOp(ws, k, 'forward', p));
+      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
     else plan.push(this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
@@ -425,8 +464,12 @@ export class GpuBackend implements Backend {
       const l = lay.layers[k];
       const c = { H, B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, ...this.block() };
       const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
-      for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B), ws, t));
-      plan.push(this.op('bpttH0', c, bufs, this.blocks(B), ws, 0));
+      const p = this.persistent(B);
+      if (p) plan.push(this.sequenceOp(ws, k, 'backward', p));
+      else {
+        for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B), ws, t));
+        plan.push(this.op('bpttH0', c, bufs, this.blocks(B), ws, 0));
+      }
       // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
       if (k === 0 && ws.tokens) plan.push(this.colTokens(ws, M, GH, ws.dAR, I, l.wih, l.wihLd));
       else {

@@ -13,6 +13,7 @@ import reduce from '../../shaders/reduce.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
 import generate from '../../shaders/generate.wgsl?raw';
+import sequence from '../../shaders/sequence.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 
 /** r: read-only storage; w: read-write storage; u: uniform; d: uniform with a dynamic offset (a Step). */
@@ -32,6 +33,8 @@ const KERNELS = {
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
   sample: { src: sample, entry: 'main', bindings: 'rwud' },
   generate: { src: generate, entry: 'main', bindings: 'rrwu' },
+  seqForward: { src: sequence, entry: 'forward', bindings: 'rrwwwrwwd' },
+  seqBackward: { src: sequence, entry: 'backward', bindings: 'rrwwwrwwd' },
 } as const;
 
 export type KernelName = keyof typeof KERNELS;
