@@ -57,8 +57,7 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--kernels') {
       if (v !== 'auto' && v !== 'gpu' && v !== 'cpu') throw new Error(`--kernels: expected auto, gpu or cpu, got '${v}'`);
       f.kernels = v;
-    }
-    else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
+    } else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
     else if (k === '--reps') f.reps = Math.max(1, int(a, v));
     else if (k === '--warmup') f.warmup = int(a, v);
     else throw new Error(`unknown flag '${a}' (see the header of bench/bench.ts)`);
