@@ -6,7 +6,8 @@
 //         times σ′ / tanh′; dc carried to t−1 is dc⊙f
 //   GRU:  dn = dh⊙(1 − z)(1 − n²); dz = dh⊙(h_{t-1} − n)·z(1 − z); dr = dn⊙r_n·r(1 − r)
 //         dA = (dr, dz, dn), dR = (dr, dz, dn⊙r); direct part of dh_{t-1} = dh⊙z
-// dA [T, B, G·H] = d loss/d(W_ih x + b_ih), dR = d loss/d(W_hh h + b_hh).
+// dA [T, B, G·H] = d loss/d(W_ih x + b_ih), dR = d loss/d(W_hh h + b_hh). They differ only for the
+// GRU (r multiplies W_hn h + b_hn); for the other cells dR is dA, one buffer, written once.
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
 // by the same invocation (b, j), so no other invocation touches them.
 // Split: one invocation per block of RB batch rows × RJ hidden units (1 × 1 on GPUs, 4 × 4 on CPU
@@ -25,11 +26,14 @@ override RJ: u32 = 1u; // ≤ 4
 @group(0) @binding(2) var<storage, read> cs: array<f32>;
 @group(0) @binding(3) var<storage, read> cache: array<f32>;
 @group(0) @binding(4) var<storage, read> dHin: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dAR: array<f32>; // [2, T, B, G·H]: dA then dR
+@group(0) @binding(5) var<storage, read_write> dAR: array<f32>; // dA [T, B, G·H], then dR (GRU)
 @group(0) @binding(6) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(7) var<uniform> step: Step;
 
 fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
+
+// Where dR starts in dAR: after dA for the GRU, else dR is dA.
+fn dROffset() -> u32 { return select(0u, step.T * B * gates() * H, CELL == 2u); }
 
 // Σ_i W_hh[i, j] · dR[t, b, i] for the block b0.., j0..: the recurrent part of dh_{t-1}, at [bi·4 + jj].
 fn whhT(t: u32, b0: u32, j0: u32) -> array<f32, 16> {
@@ -37,7 +41,7 @@ fn whhT(t: u32, b0: u32, j0: u32) -> array<f32, 16> {
   var s = array<f32, 16>(); // explicit zeros: Tint may hoist a declaration out of a loop
   var rrow = array<u32, 4>();
   var col = array<u32, 4>();
-  for (var bi = 0u; bi < RB; bi++) { rrow[bi] = step.T * B * GH + (t * B + min(b0 + bi, B - 1u)) * GH; }
+  for (var bi = 0u; bi < RB; bi++) { rrow[bi] = dROffset() + (t * B + min(b0 + bi, B - 1u)) * GH; }
   for (var jj = 0u; jj < RJ; jj++) { col[jj] = WHH_OFF + min(j0 + jj, H - 1u); }
   for (var i = 0u; i < GH; i++) {
     var d = array<f32, 4>();
@@ -83,7 +87,7 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
     dcNext = carry[(B + b) * H + j];
   }
   let a0 = (t * B + b) * GH;
-  let r0 = step.T * B * GH + a0;
+  let r0 = dROffset() + a0;
   let c0 = (t * B + b) * 4u * H;
   if (CELL == 0u) {
     let h = hs[hn + j];

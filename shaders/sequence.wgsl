@@ -142,7 +142,7 @@ fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid
         let hn = ((s + 1u) * B + b) * H;
         let dh = dHin[hn + j] + direct[i][q] + rec[i];
         let a0 = (s * B + b) * GH;
-        let r0 = step.T * B * GH + a0;
+        let r0 = select(0u, step.T * B * GH, CELL == 2u) + a0; // dR is dA but for the GRU
         let c0 = (s * B + b) * 4u * H;
         if (CELL == 0u) {
           let h = hs[hn + j];

@@ -85,6 +85,7 @@ export async function parity(gpu: GPU, s: ParitySpec): Promise<ParityRow[]> {
     add('h_n', fg.hN, fc.hN, TOL.forward);
     if (fc.cSeq) add('c_seq', fg.cSeq!, fc.cSeq, TOL.forward);
     if (fc.cN) add('c_n', fg.cN!, fc.cN, TOL.forward);
+    add('evaluate loss', [await g.evaluate(input, targets, { loss: s.loss, state })], [await c.evaluate(input, targets, { loss: s.loss, state })], TOL.loss);
     const gg = await g.gradients(input, targets, { loss: s.loss, state });
     const gc = await c.gradients(input, targets, { loss: s.loss, state });
     add('loss', [gg.loss], [gc.loss], TOL.loss);

@@ -64,6 +64,11 @@ export class CpuBackend implements Backend {
     return { loss: value, grads: netToParams(this.cfg, g.net), dh0: g.dh0, dc0: g.dc0 };
   }
 
+  async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
+    const tr = this.run(input, state);
+    return lossAndGrad(loss, tr.logits, tr.B, tr.T, this.cfg.outputSize, targets).loss;
+  }
+
   configureTraining(opts: NormalizedTrainOptions): void {
     this.opts = opts;
     this.optimizer = new CpuOptimizer(
@@ -109,7 +114,7 @@ export class CpuBackend implements Backend {
   }
 
   stats(): BackendStats {
-    return { dispatches: 0, submits: 0, gpuBytes: 0 };
+    return { dispatches: 0, submits: 0, gpuBytes: 0, kernels: 'cpu-reference' };
   }
 
   dispose(): void {}

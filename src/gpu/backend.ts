@@ -9,7 +9,7 @@
 // Workspace layouts (float32, row-major, time-major so all T·B rows of a step family are one
 // contiguous matrix): x [T, B, I] or ids [T, B]; per layer k: A [T, B, G·H], hs/cs [T+1, B, H]
 // (slot 0 = h0), cache [T, B, 4H], dH [T+1, B, H]; logits/dlogits [T, B, O]; targets [T, B(, O)];
-// dAR [2, T, B, G·H] (dA then dR); carry [2, B, H]. Inputs are reordered from PyTorch's
+// dAR: dA [T, B, G·H], then for the GRU dR (for the other cells dR = dA); carry [2, B, H]. Inputs are reordered from PyTorch's
 // batch_first layout on upload, outputs on read-back.
 import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
@@ -129,9 +129,11 @@ export class GpuBackend implements Backend {
   private readonly lay: Layout;
   private readonly G: number;
   private readonly params: GPUBuffer;
-  private readonly grads: GPUBuffer;
-  private readonly m: GPUBuffer;
-  private readonly v: GPUBuffer;
+  // Training state, allocated on first use: a model that only runs forward or generates holds
+  // just its parameters and workspace.
+  private gradsBuf: GPUBuffer | null = null;
+  private mBuf: GPUBuffer | null = null;
+  private vBuf: GPUBuffer | null = null;
   /** [loss, ‖g‖², …] */
   private readonly scalars: GPUBuffer;
   private readonly optUniform: GPUBuffer;
@@ -167,13 +169,29 @@ export class GpuBackend implements Backend {
     this.G = gateCount(cfg.cell);
     const n = this.lay.total;
     this.params = this.owner.storage('params', n);
-    this.grads = this.owner.storage('grads', n);
-    this.m = this.owner.storage('adam m / momentum', n);
-    this.v = this.owner.storage('adam v', n);
     this.scalars = this.owner.storage('scalars', 4);
     this.optUniform = this.owner.uniform('optimizer', 48);
     this.sampling = this.owner.uniform('sampling', 32);
     this.dummy = this.owner.storage('unused binding', 4);
+  }
+
+  private dummyRwBuf: GPUBuffer | null = null;
+
+  /** A second unused binding, for writable slots (two writable bindings may not alias). */
+  private dummyRw(): GPUBuffer {
+    return (this.dummyRwBuf ??= this.owner.storage('unused writable binding', 4));
+  }
+
+  private get grads(): GPUBuffer {
+    return (this.gradsBuf ??= this.owner.storage('grads', this.lay.total));
+  }
+
+  private get m(): GPUBuffer {
+    return (this.mBuf ??= this.owner.storage('adam m / momentum', this.lay.total));
+  }
+
+  private get v(): GPUBuffer {
+    return (this.vBuf ??= this.owner.storage('adam v', this.lay.total));
   }
 
   /** Bytes of GPU memory this model holds now. */
@@ -204,6 +222,7 @@ export class GpuBackend implements Backend {
   // ---- workspace and plans -------------------------------------------------------------------
 
   private workspace(B: number, T: number, tokens: boolean): Workspace {
+    this.lastBatch = B;
     const w = this.ws;
     if (w && w.B === B && w.T === T && w.tokens === tokens) return w;
     if (w) this.freeWorkspace(w);
@@ -235,8 +254,8 @@ export class GpuBackend implements Backend {
       tokens,
       ids: tokens ? s('input ids', idsLen) : this.dummy,
       x: tokens ? this.dummy : s('input x', B * T * I),
-      yIds: s('target ids', B * T),
-      yf: s('target y', B * T * O),
+      yIds: this.dummy, // allocated on the first upload of such targets
+      yf: this.dummy,
       A: [],
       hs: [],
       cs: [],
@@ -246,7 +265,7 @@ export class GpuBackend implements Backend {
       logits: s('logits', B * T * O),
       dlogits: s('dlogits', B * T * O),
       rowLoss: s('row loss', B * T),
-      dAR: s('dA, dR', 2 * T * B * GH),
+      dAR: s('dA, dR', (this.cfg.cell === 'gru' ? 2 : 1) * T * B * GH),
       steps,
       extra: [],
       forward: [],
@@ -478,8 +497,9 @@ export class GpuBackend implements Backend {
       }
       plan.push(this.colBias(M, GH, ws.dAR, 0, l.bih));
       // dW_hh = dRᵀ · H_prev (h_0..h_{T-1}); db_hh = Σ dR
-      plan.push(this.gemm(GH, H, M, [ws.dAR, M * GH, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
-      if (l.hasBhh) plan.push(this.colBias(M, GH, ws.dAR, M * GH, l.bhh));
+      const dR = this.cfg.cell === 'gru' ? M * GH : 0;
+      plan.push(this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
+      if (l.hasBhh) plan.push(this.colBias(M, GH, ws.dAR, dR, l.bhh));
       // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
       if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
       plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: this.dh0!, dstOff: k * B * H * 4, bytes: B * H * 4 });
@@ -493,7 +513,8 @@ export class GpuBackend implements Backend {
     const n = this.lay.total;
     return [
       this.op('reduce', { COUNT: n, SQUARE: true, OUT_IDX: 1 }, [this.grads, this.scalars], 1, null),
-      this.op('optim', { COUNT: n, ADAM: o.optimizer.type === 'adam', CLIP: o.clip !== null }, [this.params, this.grads, this.m, this.v, this.scalars, this.optUniform], n, null),
+      // SGD has no second moment: its v binding is a placeholder
+      this.op('optim', { COUNT: n, ADAM: o.optimizer.type === 'adam', CLIP: o.clip !== null }, [this.params, this.grads, this.m, o.optimizer.type === 'adam' ? this.v : this.dummyRw(), this.scalars, this.optUniform], n, null),
     ];
   }
 
@@ -507,10 +528,12 @@ export class GpuBackend implements Backend {
   }
 
   private lastDispatches = 0;
+  private lastBatch = 0;
   private submitsThisCall = 0;
 
   stats(): BackendStats {
-    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes };
+    const form = this.lastBatch && this.persistent(this.lastBatch) ? 'sequence' : 'per-step';
+    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes, kernels: `${this.variant}/${form}` };
   }
 
   private encode(enc: GPUCommandEncoder, plan: Plan): void {
@@ -543,6 +566,8 @@ export class GpuBackend implements Backend {
     if (input.ids) q.writeBuffer(ws.ids, 0, timeMajor(new Uint32Array(B * T), input.ids, B, T, 1));
     else q.writeBuffer(ws.x, 0, timeMajor(new Float32Array(B * T * I), input.x!, B, T, I));
     // nll_last targets are one per sequence [B]: no time axis to move
+    if (targets?.ids && ws.yIds === this.dummy) ws.yIds = this.owner.storage('target ids', B * T);
+    if (targets?.y && ws.yf === this.dummy) ws.yf = this.owner.storage('target y', B * T * O);
     if (targets?.ids) {
       const perStep = targets.ids.length === B * T;
       q.writeBuffer(ws.yIds, 0, perStep ? timeMajor(new Uint32Array(B * T), targets.ids, B, T, 1) : Uint32Array.from(targets.ids));
@@ -660,12 +685,29 @@ export class GpuBackend implements Backend {
     return { loss: value, grads, dh0, dc0 };
   }
 
+  async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
+    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+    this.upload(ws, input, targets);
+    const { before, after } = this.stateOps(ws, state);
+    const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
+    const staging = this.stagingFree.pop() ?? this.owner.staging('step scalars', 16);
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan]);
+    enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
+    await this.submit(enc);
+    await staging.mapAsync(MAP_READ_MODE);
+    const value = new Float32Array(staging.getMappedRange(), 0, 1)[0];
+    staging.unmap();
+    this.stagingFree.push(staging);
+    return value;
+  }
+
   configureTraining(opts: NormalizedTrainOptions): void {
     this.opts = opts;
     this.optStep = 0;
     const zeros = new Float32Array(this.lay.total);
     this.device.queue.writeBuffer(this.m, 0, zeros);
-    this.device.queue.writeBuffer(this.v, 0, zeros);
+    if (opts.optimizer.type === 'adam') this.device.queue.writeBuffer(this.v, 0, zeros);
     this.ws?.plans.forEach((_, key) => key === 'update' && this.ws!.plans.delete(key));
     this.update = null;
   }

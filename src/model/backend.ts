@@ -44,6 +44,8 @@ export interface BackendStats {
   submits: number;
   /** Bytes of GPU memory the model holds now (parameters, optimizer state, workspaces). */
   gpuBytes: number;
+  /** Which kernels ran: 'cpu-reference', or the GPU family and recurrence form ('gpu/sequence', 'gpu/per-step', 'cpu/per-step'). */
+  kernels: string;
 }
 
 export interface Backend {
@@ -56,6 +58,8 @@ export interface Backend {
   getParameters(): Promise<Map<string, Float64Array>>;
   forward(input: SeqInput, state: StateSource): Promise<ForwardResult>;
   gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult>;
+  /** Forward and loss only (no gradients, nothing else read back). */
+  evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number>;
   /** Sets the optimizer and clipping; resets the optimizer's moments and step count. */
   configureTraining(opts: NormalizedTrainOptions): void;
   /** Forward, loss, backward, clip, optimizer update. The returned promise may resolve later. */

@@ -120,6 +120,15 @@ export class RnnModel {
     return b.gradients(input, targets, loss, this.stateSource(input, opts.state));
   }
 
+  /** The loss of a batch, forward only (validation): one submit, one number read back. */
+  async evaluate(input: SeqInput, targets: SeqTargets, opts: { loss: TrainOptions['loss']; state?: InitialState }): Promise<number> {
+    const b = this.live();
+    const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
+    validateInput(this.config, input);
+    validateTargets(this.config, loss, input, targets);
+    return b.evaluate(input, targets, loss, this.stateSource(input, opts.state));
+  }
+
   /** Sets the loss, optimizer and clipping for trainStep; resets the optimizer's state. */
   configureTraining(opts: TrainOptions): void {
     const b = this.live();
