@@ -10,16 +10,16 @@
 // GRU (r multiplies W_hn h + b_hn); for the other cells dR is dA, one buffer, written once.
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
 // by the same invocation (b, j), so no other invocation touches them.
-// Split: one invocation per block of RB batch rows × RJ hidden units (1 × 1 on GPUs, 4 × 4 on CPU
-// adapters, as in step.wgsl); only index j of each gate block is needed, so the gate math is local.
+// Split: one invocation per (b, j) on GPUs; only index j of each gate block is needed, so the gate
+// math is local. With BLOCK (CPU adapters) one invocation per 4 batch rows × 4 units, the
+// W_hhᵀ dR product accumulated in four vec4 registers (one per unit, lanes = rows), as in step.wgsl.
 override H: u32;
 override B: u32;
 override CELL: u32;
 override ACT: u32 = 0u;
 override WHH_OFF: u32;
 override WHH_LD: u32;
-override RB: u32 = 1u; // ≤ 4
-override RJ: u32 = 1u; // ≤ 4
+override BLOCK: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
@@ -35,42 +35,66 @@ fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
 // Where dR starts in dAR: after dA for the GRU, else dR is dA.
 fn dROffset() -> u32 { return select(0u, step.T * B * gates() * H, CELL == 2u); }
 
-// Σ_i W_hh[i, j] · dR[t, b, i] for the block b0.., j0..: the recurrent part of dh_{t-1}, at [bi·4 + jj].
-fn whhT(t: u32, b0: u32, j0: u32) -> array<f32, 16> {
+// Σ_i W_hh[i, j] · dR[t, b, i]: the recurrent part of dh_{t-1} at one (b, j).
+fn whhT(t: u32, b: u32, j: u32) -> f32 {
   let GH = gates() * H;
-  var s = array<f32, 16>(); // explicit zeros: Tint may hoist a declaration out of a loop
-  var rrow = array<u32, 4>();
-  var col = array<u32, 4>();
-  for (var bi = 0u; bi < RB; bi++) { rrow[bi] = dROffset() + (t * B + min(b0 + bi, B - 1u)) * GH; }
-  for (var jj = 0u; jj < RJ; jj++) { col[jj] = WHH_OFF + min(j0 + jj, H - 1u); }
-  for (var i = 0u; i < GH; i++) {
-    var d = array<f32, 4>();
-    for (var bi = 0u; bi < RB; bi++) { d[bi] = dAR[rrow[bi] + i]; }
-    for (var jj = 0u; jj < RJ; jj++) {
-      let w = params[col[jj] + i * WHH_LD];
-      for (var bi = 0u; bi < RB; bi++) { s[bi * 4u + jj] += w * d[bi]; }
-    }
-  }
+  let r0 = dROffset() + (t * B + b) * GH;
+  var s = 0.0;
+  for (var i = 0u; i < GH; i++) { s += params[WHH_OFF + i * WHH_LD + j] * dAR[r0 + i]; }
   return s;
+}
+
+// The same for 4 rows × 4 units: u-th result = unit j0 + u, lanes = rows b0 … b0 + 3 (clamped).
+struct Block4 { u0: vec4<f32>, u1: vec4<f32>, u2: vec4<f32>, u3: vec4<f32> }
+
+fn whhT4(t: u32, b0: u32, j0: u32) -> Block4 {
+  let GH = gates() * H;
+  let base = dROffset() + t * B * GH;
+  let r0 = base + min(b0, B - 1u) * GH;
+  let r1 = base + min(b0 + 1u, B - 1u) * GH;
+  let r2 = base + min(b0 + 2u, B - 1u) * GH;
+  let r3 = base + min(b0 + 3u, B - 1u) * GH;
+  let c = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) + WHH_OFF;
+  var o = Block4();
+  for (var i = 0u; i < GH; i++) {
+    let d = vec4<f32>(dAR[r0 + i], dAR[r1 + i], dAR[r2 + i], dAR[r3 + i]);
+    let w = i * WHH_LD;
+    o.u0 += params[c.x + w] * d;
+    o.u1 += params[c.y + w] * d;
+    o.u2 += params[c.z + w] * d;
+    o.u3 += params[c.w + w] * d;
+  }
+  return o;
+}
+
+fn unitOf(o: Block4, u: u32) -> vec4<f32> {
+  return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
 }
 
 @compute @workgroup_size(64)
 fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let nj = (H + RJ - 1u) / RJ;
   let idx = flatId(gid, nwg);
-  if (idx >= ((B + RB - 1u) / RB) * nj) { return; }
-  let b0 = (idx / nj) * RB;
-  let j0 = (idx % nj) * RJ;
   let t = step.t0;
-  var rec = array<f32, 16>();
-  if (step.first == 0u) { rec = whhT(t + 1u, b0, j0); }
-  for (var bi = 0u; bi < RB; bi++) {
-    let b = b0 + bi;
-    if (b >= B) { continue; }
-    for (var jj = 0u; jj < RJ; jj++) {
-      let j = j0 + jj;
-      if (j >= H) { continue; }
-      backElement(t, b, j, rec[bi * 4u + jj]);
+  if (!BLOCK) {
+    if (idx >= B * H) { return; }
+    let j = idx % H;
+    let b = idx / H;
+    var rec = 0.0;
+    if (step.first == 0u) { rec = whhT(t + 1u, b, j); }
+    backElement(t, b, j, rec);
+    return;
+  }
+  let nj = (H + 3u) / 4u;
+  if (idx >= ((B + 3u) / 4u) * nj) { return; }
+  let b0 = (idx / nj) * 4u;
+  let j0 = (idx % nj) * 4u;
+  var o = Block4();
+  if (step.first == 0u) { o = whhT4(t + 1u, b0, j0); }
+  for (var u = 0u; u < 4u; u++) {
+    if (j0 + u >= H) { break; }
+    let v = unitOf(o, u);
+    for (var i = 0u; i < 4u; i++) {
+      if (b0 + i < B) { backElement(t, b0 + i, j0 + u, v[i]); }
     }
   }
 }
@@ -131,17 +155,25 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
 // carry[0] in place. carry[1] already holds d loss / d c0.
 @compute @workgroup_size(64)
 fn to_h0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let nj = (H + RJ - 1u) / RJ;
   let idx = flatId(gid, nwg);
-  if (idx >= ((B + RB - 1u) / RB) * nj) { return; }
-  let b0 = (idx / nj) * RB;
-  let j0 = (idx % nj) * RJ;
-  let rec = whhT(0u, b0, j0);
-  for (var bi = 0u; bi < RB; bi++) {
-    for (var jj = 0u; jj < RJ; jj++) {
-      let b = b0 + bi;
-      let j = j0 + jj;
-      if (b < B && j < H) { carry[b * H + j] = carry[b * H + j] + rec[bi * 4u + jj] + dHin[b * H + j]; }
+  if (!BLOCK) {
+    if (idx >= B * H) { return; }
+    let j = idx % H;
+    let b = idx / H;
+    carry[b * H + j] = carry[b * H + j] + whhT(0u, b, j) + dHin[b * H + j];
+    return;
+  }
+  let nj = (H + 3u) / 4u;
+  if (idx >= ((B + 3u) / 4u) * nj) { return; }
+  let b0 = (idx / nj) * 4u;
+  let j0 = (idx % nj) * 4u;
+  let o = whhT4(0u, b0, j0);
+  for (var u = 0u; u < 4u; u++) {
+    let v = unitOf(o, u);
+    for (var i = 0u; i < 4u; i++) {
+      let b = b0 + i;
+      let j = j0 + u;
+      if (b < B && j < H) { carry[b * H + j] = carry[b * H + j] + v[i] + dHin[b * H + j]; }
     }
   }
 }

@@ -1,7 +1,7 @@
 // GEMM, register-blocked variant for CPU-emulated adapters (SwiftShader), where workgroup barriers
 // are costly: the same C[m, n] = Σ_k A[m, k] · B[k, n] (+ bias) (+ C) over the same strided views as
 // gemm.wgsl, but each invocation computes a 4×4 block straight from storage (8 loads per 16 FMAs),
-// with no workgroup memory and no barrier.
+// with no workgroup memory, no barrier and no private arrays (vec4 accumulators).
 // Split: one invocation per 4×4 block of C, blocks in row-major order.
 override M: u32;
 override N: u32;
@@ -30,32 +30,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (idx >= ((M + 3u) / 4u) * nb) { return; }
   let m0 = (idx / nb) * 4u;
   let n0 = (idx % nb) * 4u;
-  // clamp reads at the edges; the writes below skip what is out of range
-  var ar = array<u32, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
-  var bc = array<u32, 4>();
-  for (var i = 0u; i < 4u; i++) {
-    ar[i] = A_OFF + min(m0 + i, M - 1u) * A_SM;
-    bc[i] = B_OFF + min(n0 + i, N - 1u) * B_SN;
-  }
-  var acc = array<array<f32, 4>, 4>();
+  // clamped addresses at the edges (the writes below skip what is out of range); scalars and
+  // vec4 registers only, no private arrays: CPU adapters index those through memory
+  let ar = vec4<u32>(min(m0, M - 1u), min(m0 + 1u, M - 1u), min(m0 + 2u, M - 1u), min(m0 + 3u, M - 1u)) * A_SM + A_OFF;
+  let bc = vec4<u32>(min(n0, N - 1u), min(n0 + 1u, N - 1u), min(n0 + 2u, N - 1u), min(n0 + 3u, N - 1u)) * B_SN + B_OFF;
+  var acc0 = vec4<f32>(); // row m0, columns n0 … n0 + 3
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
   for (var k = 0u; k < K; k++) {
-    let av = vec4<f32>(a[ar[0] + k * A_SK], a[ar[1] + k * A_SK], a[ar[2] + k * A_SK], a[ar[3] + k * A_SK]);
+    let ak = k * A_SK;
     let bk = k * B_SK;
-    let bv = vec4<f32>(b[bc[0] + bk], b[bc[1] + bk], b[bc[2] + bk], b[bc[3] + bk]);
-    for (var i = 0u; i < 4u; i++) {
-      acc[i][0] += av[i] * bv[0];
-      acc[i][1] += av[i] * bv[1];
-      acc[i][2] += av[i] * bv[2];
-      acc[i][3] += av[i] * bv[3];
-    }
+    let bv = vec4<f32>(b[bc.x + bk], b[bc.y + bk], b[bc.z + bk], b[bc.w + bk]);
+    acc0 += a[ar.x + ak] * bv;
+    acc1 += a[ar.y + ak] * bv;
+    acc2 += a[ar.z + ak] * bv;
+    acc3 += a[ar.w + ak] * bv;
   }
   for (var i = 0u; i < 4u; i++) {
     let m = m0 + i;
-    if (m >= M) { continue; }
+    if (m >= M) { break; }
+    let row = select(select(select(acc3, acc2, i == 2u), acc1, i == 1u), acc0, i == 0u);
     for (var j = 0u; j < 4u; j++) {
       let n = n0 + j;
-      if (n >= N) { continue; }
-      var v = acc[i][j];
+      if (n >= N) { break; }
+      var v = row[j];
       if (HAS_BIAS) { v += bias[BIAS_OFF + n]; }
       let o = C_OFF + m * C_LD + n;
       if (ACCUMULATE) { v += c[o]; }

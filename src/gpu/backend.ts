@@ -354,7 +354,7 @@ export class GpuBackend implements Backend {
       'step',
       { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.block() },
       [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]],
-      this.blocks(ws.B),
+      this.blocks(ws.B, 'step'),
       ws,
       t,
     );
@@ -378,14 +378,17 @@ export class GpuBackend implements Backend {
     );
   }
 
-  /** Register blocking of the step kernels: RB batch rows × RJ hidden units per invocation. */
-  private block(): { RB: number; RJ: number } {
-    return this.variant === 'cpu' ? { RB: 4, RJ: 4 } : { RB: 1, RJ: 1 };
+  /** Register blocking of the step kernels on CPU adapters (BLOCK in step.wgsl / bptt.wgsl). */
+  private block(): { BLOCK: boolean } {
+    return { BLOCK: this.variant === 'cpu' };
   }
 
-  private blocks(B: number): number {
-    const { RB, RJ } = this.block();
-    return Math.ceil(B / RB) * Math.ceil(this.cfg.hiddenSize / RJ);
+  /** Invocations of a step kernel: one per (b, j), or per 4 rows × 4 columns when blocked. */
+  private blocks(B: number, kernel: 'step' | 'bptt'): number {
+    const H = this.cfg.hiddenSize;
+    if (this.variant !== 'cpu') return B * H;
+    const units = kernel === 'step' && this.G > 1 ? 1 : 4; // step.wgsl: a column is a gate of one unit
+    return Math.ceil(B / 4) * Math.ceil(H / units);
   }
 
   private cellCode(): number {
@@ -486,8 +489,8 @@ export class GpuBackend implements Backend {
       const p = this.persistent(B);
       if (p) plan.push(this.sequenceOp(ws, k, 'backward', p));
       else {
-        for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B), ws, t));
-        plan.push(this.op('bpttH0', c, bufs, this.blocks(B), ws, 0));
+        for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B, 'bptt'), ws, t));
+        plan.push(this.op('bpttH0', c, bufs, this.blocks(B, 'bptt'), ws, 0));
       }
       // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
       if (k === 0 && ws.tokens) plan.push(this.colTokens(ws, M, GH, ws.dAR, I, l.wih, l.wihLd));
