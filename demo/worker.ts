@@ -137,12 +137,22 @@ function announce(): void {
   });
 }
 
-/** A fresh model for the current task and settings: step 0, data streams from their start. */
-async function rebuild(): Promise<void> {
+/**
+ * A fresh model for the current task (with `weights` from a file, or a seeded init): step 0, data
+ * streams from their start. The old model stays in use until the new one is complete.
+ */
+async function rebuild(ms: ModelSettings = settings.model, weights?: ArrayBuffer): Promise<void> {
   running = false;
+  const next = await buildModel(ms);
+  try {
+    if (weights) next.loadSafetensors(weights);
+  } catch (e) {
+    next.dispose();
+    throw e;
+  }
   model?.dispose();
-  model = null;
-  model = await buildModel(settings.model);
+  model = next;
+  settings = { ...settings, model: ms };
   configure(model);
   step = 0;
   statBuffer = [];
@@ -362,21 +372,9 @@ async function load(bytes: ArrayBuffer, name: string): Promise<void> {
         `this task needs ${want.inputSize} and ${want.outputSize} (is it from another task, or other training text?)`,
     );
   }
-  settings = { ...settings, model: { ...settings.model, cell: c.cell, hidden: c.hidden, layers: c.layers } };
-  running = false;
-  model?.dispose();
-  model = null;
-  model = await buildModel(settings.model);
-  model.loadSafetensors(bytes);
-  configure(model);
-  step = 0;
-  statBuffer = [];
-  warmShape = '';
-  text.restart();
-  announce();
+  await rebuild({ ...settings.model, cell: c.cell, hidden: c.hidden, layers: c.layers }, bytes);
   post({ type: 'running', running: false });
   post({ type: 'loaded', name });
-  await preview();
 }
 
 function start(): void {

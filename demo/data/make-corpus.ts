@@ -5,20 +5,10 @@
 //
 //   npx tsx demo/data/make-corpus.ts        (deterministic: same seed, same file)
 import { writeFileSync } from 'node:fs';
+import { rng } from '../tasks/random.js';
 
 const TARGET_BYTES = 64 * 1024;
 
-// mulberry32: a tiny seeded PRNG, so the corpus is reproducible byte for byte.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(1887);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const chance = (p: number): boolean => rand() < p;

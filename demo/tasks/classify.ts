@@ -3,24 +3,13 @@
 // with a pad token to the longest, so all batches share one shape [B, T] and the GPU keeps one
 // workspace. The pad comes first so the last step is always the name's last letter.
 import type { SeqInput, SeqTargets } from 'webrnn';
+import { rng } from './random.js';
 
 export const PAD = '·';
 
 export interface NamedExample {
   name: string;
   label: number;
-}
-
-// mulberry32: seeded, so the held-out split is the same on every load.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class NameData {

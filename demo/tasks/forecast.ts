@@ -3,7 +3,7 @@
 // rest is held out and forecast free-running (each prediction fed back as the next input).
 import type { SeqInput, SeqTargets } from 'webrnn';
 import type { SeriesKind } from '../protocol.js';
-import { rng } from './classify.js';
+import { rng } from './random.js';
 
 export const SERIES_LENGTH = 400;
 export const TRAIN_FRACTION = 0.8;
