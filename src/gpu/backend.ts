@@ -56,7 +56,7 @@ function layoutOf(cfg: ModelConfig): Layout {
   let total = 0;
   for (const s of parameterSpecs(cfg)) {
     offset.set(s.name, total);
-    total += sizeOf(s.shape);
+    total += Math.ceil(sizeOf(s.shape) / 4) * 4; // 16-byte aligned starts, for vec4 loads
   }
   const o = (n: string): number => offset.get(n)!;
   const { inputSize: I, hiddenSize: H } = cfg;
@@ -183,7 +183,16 @@ export class GpuBackend implements Backend {
   }
 
   private get grads(): GPUBuffer {
-    return (this.gradsBuf ??= this.owner.storage('grads', this.lay.total));
+    if (!this.gradsBuf) {
+      this.gradsBuf = this.owner.storage('grads', this.lay.total);
+      // the padding between parameters is never written by a kernel but is summed into ‖g‖
+      for (const sp of parameterSpecs(this.cfg)) {
+        const end = this.lay.offset.get(sp.name)! + sizeOf(sp.shape);
+        const pad = (4 - (end % 4)) % 4;
+        if (pad) this.device.queue.writeBuffer(this.gradsBuf, end * 4, new Float32Array(pad));
+      }
+    }
+    return this.gradsBuf;
   }
 
   private get m(): GPUBuffer {
@@ -305,17 +314,16 @@ export class GpuBackend implements Backend {
     c: [GPUBuffer, number, number], // buffer, offset, leading dimension
     bias: number | null = null,
   ): Op {
-    const rb = this.variant === 'cpu';
-    return this.op(
-      rb ? 'gemmRb' : 'gemm',
-      {
-        M, N, K, A_OFF: a[1], A_SM: a[2], A_SK: a[3], B_OFF: b[1], B_SK: b[2], B_SN: b[3],
-        C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
-      },
-      [a[0], b[0], this.params, c[0]],
-      rb ? Math.ceil(M / 4) * Math.ceil(N / 4) : [Math.ceil(N / 32), Math.ceil(M / 32)],
-      null,
-    );
+    const common = {
+      M, N, K, A_OFF: a[1], A_SM: a[2], A_SK: a[3], B_OFF: b[1], B_SK: b[2], B_SN: b[3],
+      C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
+    };
+    if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 32), Math.ceil(M / 32)], null);
+    // vec4 loads where the operand is 16-byte aligned and contiguous along one of its dimensions
+    const al = (...v: number[]): boolean => v.every((x) => x % 4 === 0);
+    const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
+    const B_VEC = b[3] === 1 && al(b[1], b[2]) ? 1 : b[2] === 1 && al(b[1], b[3]) ? 2 : 0;
+    return this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null);
   }
 
   /** db[n] = Σ_m dY[m, n] into the gradient buffer at `out`. */

@@ -25,7 +25,7 @@ const KERNELS = {
   bpttStep: { src: bptt, entry: 'step_back', bindings: 'rrrrrwwd' },
   bpttH0: { src: bptt, entry: 'to_h0', bindings: 'rrrrrwwd' },
   gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
-  gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrw' },
+  gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
   loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
