@@ -1,5 +1,5 @@
-// Backpropagation through time, one step t per dispatch, from t = T−1 down to 0 (entry `step_back`),
-// then d h0 (entry `to_h0`).
+// Backpropagation through time, one step t per dispatch, from t = T−1 down to 0 (entries `back_*`),
+// then d h0 (entries `h0_*`).
 //   dh_t = dHin[t+1] + direct_{t+1} + Σ_i W_hh[i, j] · dR[t+1, b, i]      (the last two are 0 at t = T−1)
 //   RNN:  dA = dR = dh ⊙ act′              (tanh′ = 1 − h², relu′ = [h > 0], identity′ = 1)
 //   LSTM: dc = dc_{t+1}·f_{t+1} + dh⊙o⊙(1 − tanh²c_t); di = dc⊙g, df = dc⊙c_{t-1}, dg = dc⊙i, do = dh⊙tanh c_t
@@ -10,16 +10,17 @@
 // GRU (r multiplies W_hn h + b_hn); for the other cells dR is dA, one buffer, written once.
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
 // by the same invocation (b, j), so no other invocation touches them.
-// Split: one invocation per (b, j) on GPUs; only index j of each gate block is needed, so the gate
-// math is local. With BLOCK (CPU adapters) one invocation per 4 batch rows × 4 units, the
-// W_hhᵀ dR product accumulated in four vec4 registers (one per unit, lanes = rows), as in step.wgsl.
+// Only index j of each gate block is needed, so the gate math is local to (b, j); the recurrent
+// term is the GEMM dR_{t+1} [B, G·H] · W_hh [G·H, H] with the gate math as its epilogue.
+// Split, GPUs (`*_tiled`): 8×8 invocations per 32 rows × 32 units, K in chunks of 16 through
+//   workgroup memory (as gemm.wgsl); W_hh's rows are read along j, so the loads are coalesced.
+// Split, CPU adapters (`*_blocked`): one invocation per 4 rows × 4 units, four vec4 accumulators.
 override H: u32;
 override B: u32;
 override CELL: u32;
 override ACT: u32 = 0u;
 override WHH_OFF: u32;
 override WHH_LD: u32;
-override BLOCK: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> hs: array<f32>;
@@ -35,16 +36,7 @@ fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
 // Where dR starts in dAR: after dA for the GRU, else dR is dA.
 fn dROffset() -> u32 { return select(0u, step.T * B * gates() * H, CELL == 2u); }
 
-// Σ_i W_hh[i, j] · dR[t, b, i]: the recurrent part of dh_{t-1} at one (b, j).
-fn whhT(t: u32, b: u32, j: u32) -> f32 {
-  let GH = gates() * H;
-  let r0 = dROffset() + (t * B + b) * GH;
-  var s = 0.0;
-  for (var i = 0u; i < GH; i++) { s += params[WHH_OFF + i * WHH_LD + j] * dAR[r0 + i]; }
-  return s;
-}
-
-// The same for 4 rows × 4 units: u-th result = unit j0 + u, lanes = rows b0 … b0 + 3 (clamped).
+// Σ_i W_hh[i, j] · dR[t, b, i], the recurrent part of dh_{t-1}, for 4 rows × 4 units:: u-th result = unit j0 + u, lanes = rows b0 … b0 + 3 (clamped).
 struct Block4 { u0: vec4<f32>, u1: vec4<f32>, u2: vec4<f32>, u3: vec4<f32> }
 
 fn whhT4(t: u32, b0: u32, j0: u32) -> Block4 {
@@ -71,19 +63,73 @@ fn unitOf(o: Block4, u: u32) -> vec4<f32> {
   return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
 }
 
+const TM: u32 = 32u;
+const TK: u32 = 16u;
+var<workgroup> tileD: array<f32, 512>; // [32 rows][16 i]
+var<workgroup> tileW: array<f32, 512>; // [16 i][32 units]
+
+// The 4×4 results (rows ty + 8i, units tx + 8j) of Σ_i dR[t, b, i] · W_hh[i, j] for this tile.
+fn whhTTile(t: u32, lid: vec3<u32>, li: u32, m0: u32, n0: u32) -> array<array<f32, 4>, 4> {
+  let GH = gates() * H;
+  let base = dROffset() + t * B * GH;
+  var acc = array<array<f32, 4>, 4>();
+  for (var k0 = 0u; k0 < GH; k0 += TK) {
+    for (var e = li; e < 512u; e += 64u) {
+      let b = m0 + e / TK;
+      let k = k0 + e % TK;
+      tileD[e] = select(0.0, dAR[base + b * GH + k], b < B && k < GH);
+      let kk = k0 + e / 32u;
+      let j = n0 + e % 32u;
+      tileW[e] = select(0.0, params[WHH_OFF + kk * WHH_LD + j], kk < GH && j < H);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      for (var i = 0u; i < 4u; i++) {
+        let d = tileD[(lid.y + 8u * i) * TK + kk];
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += d * tileW[kk * 32u + lid.x + 8u * j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  return acc;
+}
+
+@compute @workgroup_size(8, 8)
+fn back_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+              @builtin(local_invocation_index) li: u32) {
+  let t = step.t0;
+  let m0 = wid.y * TM;
+  let n0 = wid.x * 32u;
+  var rec = array<array<f32, 4>, 4>();
+  if (step.first == 0u) { rec = whhTTile(t + 1u, lid, li, m0, n0); }
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let b = m0 + lid.y + 8u * i;
+      let u = n0 + lid.x + 8u * j;
+      if (b < B && u < H) { backElement(t, b, u, rec[i][j]); }
+    }
+  }
+}
+
+@compute @workgroup_size(8, 8)
+fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+            @builtin(local_invocation_index) li: u32) {
+  let m0 = wid.y * TM;
+  let n0 = wid.x * 32u;
+  let rec = whhTTile(0u, lid, li, m0, n0);
+  for (var i = 0u; i < 4u; i++) {
+    for (var j = 0u; j < 4u; j++) {
+      let b = m0 + lid.y + 8u * i;
+      let u = n0 + lid.x + 8u * j;
+      if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + rec[i][j] + dHin[b * H + u]; }
+    }
+  }
+}
+
 @compute @workgroup_size(64)
-fn step_back(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn back_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flatId(gid, nwg);
   let t = step.t0;
-  if (!BLOCK) {
-    if (idx >= B * H) { return; }
-    let j = idx % H;
-    let b = idx / H;
-    var rec = 0.0;
-    if (step.first == 0u) { rec = whhT(t + 1u, b, j); }
-    backElement(t, b, j, rec);
-    return;
-  }
   let nj = (H + 3u) / 4u;
   if (idx >= ((B + 3u) / 4u) * nj) { return; }
   let b0 = (idx / nj) * 4u;
@@ -151,18 +197,11 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   if (CELL != 2u) { carry[b * H + j] = 0.0; }
 }
 
-// d loss / d h0 = direct_0 + W_hhᵀ dR[0] + dHin[slot 0] (the tutorial head reads h0); written to
-// carry[0] in place. carry[1] already holds d loss / d c0.
+// d loss / d h0 = direct_0 + W_hhᵀ dR[0] + dHin[slot 0] (the tutorial head reads h0), written to
+// carry[0] in place; carry[1] already holds d loss / d c0. (h0_tiled, above, is the GPU form.)
 @compute @workgroup_size(64)
-fn to_h0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flatId(gid, nwg);
-  if (!BLOCK) {
-    if (idx >= B * H) { return; }
-    let j = idx % H;
-    let b = idx / H;
-    carry[b * H + j] = carry[b * H + j] + whhT(0u, b, j) + dHin[b * H + j];
-    return;
-  }
   let nj = (H + 3u) / 4u;
   if (idx >= ((B + 3u) / 4u) * nj) { return; }
   let b0 = (idx / nj) * 4u;

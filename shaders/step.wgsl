@@ -5,10 +5,14 @@
 //   GRU:  r,z = σ(a + r); n = tanh(a_n + r⊙r_n); h_t = (1 − z)⊙n + z⊙h_{t-1}
 // Layouts: A [T, B, G·H]; hs, cs time-major [T+1, B, H] (slot t+1 = step t, slot 0 = h0);
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
-// Split: one invocation per (b, j) on GPUs. With BLOCK (CPU adapters, where loads and dynamic
-// indexing dominate) one invocation per 4 batch rows × 4 columns, a column being a hidden unit
-// (RNN: 4 units) or a gate of one unit (LSTM, GRU): per k it loads 4 words of h and 4 of W_hh for
-// 16 multiply-adds, accumulated in four vec4 registers (one per column, lanes = rows).
+// The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
+// each invocation must hold all G gates of the units it finishes. Columns are (gate, unit) pairs.
+// Split, GPUs (`tiled`): a workgroup of 8×8 computes 32 rows × 32 columns through workgroup memory
+//   (K in chunks of 16, as gemm.wgsl); column tx + 8j is gate j of unit u0 + tx (LSTM, GRU: 8
+//   units a tile) or unit u0 + tx + 8j (RNN: 32 units a tile).
+// Split, CPU adapters (`blocked`, where barriers are costly and private arrays live in memory):
+//   one invocation per 4 rows × 4 columns, a column being a unit (RNN) or a gate of one unit;
+//   per k it loads 4 words of h and 4 of W_hh for 16 multiply-adds, in four vec4 registers.
 override H: u32;
 override B: u32;
 override CELL: u32; // 0 RNN, 1 LSTM, 2 GRU
@@ -17,7 +21,6 @@ override WHH_OFF: u32;
 override WHH_LD: u32;
 override BHH_OFF: u32 = 0u;
 override HAS_BHH: bool = true;
-override BLOCK: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -72,26 +75,58 @@ fn pick(c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> v
   return select(select(select(a3, a2, c == 2u), a1, c == 1u), a0, c == 0u);
 }
 
+const TM: u32 = 32u;
+const TK: u32 = 16u;
+var<workgroup> tileH: array<f32, 512>; // [32 rows][16 k]
+var<workgroup> tileW: array<f32, 512>; // [16 k][32 columns]
+
+@compute @workgroup_size(8, 8)
+fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+         @builtin(local_invocation_index) li: u32) {
+  let t = step.t0;
+  let G = gates();
+  let u0 = wid.x * select(8u, 32u, G == 1u);
+  let m0 = wid.y * TM;
+  var acc = array<array<f32, 4>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
+  for (var k0 = 0u; k0 < H; k0 += TK) {
+    for (var e = li; e < 512u; e += 64u) {
+      let b = m0 + e / TK;
+      let k = k0 + e % TK;
+      tileH[e] = select(0.0, hs[(t * B + b) * H + k], b < B && k < H);
+      let kk = k0 + e / 32u;
+      let c = e % 32u;
+      let g = select(c / 8u, 0u, G == 1u);
+      let u = select(u0 + c % 8u, u0 + c, G == 1u);
+      tileW[e] = select(0.0, params[WHH_OFF + (g * H + u) * WHH_LD + kk], kk < H && u < H && g < G);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      for (var i = 0u; i < 4u; i++) {
+        let hv = tileH[(lid.y + 8u * i) * TK + kk];
+        for (var j = 0u; j < 4u; j++) { acc[i][j] += hv * tileW[kk * 32u + lid.x + 8u * j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let b = m0 + lid.y + 8u * i;
+    if (b >= B) { continue; }
+    if (G == 1u) {
+      for (var j = 0u; j < 4u; j++) {
+        let u = u0 + lid.x + 8u * j;
+        if (u < H) { cellUpdate(t, b, u, vec4<f32>(acc[i][j], 0.0, 0.0, 0.0)); }
+      }
+    } else if (u0 + lid.x < H) {
+      cellUpdate(t, b, u0 + lid.x, vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+    }
+  }
+}
+
 @compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flatId(gid, nwg);
   let t = step.t0;
   let G = gates();
-  if (!BLOCK) {
-    if (idx >= B * H) { return; }
-    let j = idx % H;
-    let b = idx / H;
-    let hp = (t * B + b) * H;
-    var rv = vec4<f32>();
-    for (var g = 0u; g < G; g++) {
-      let w0 = WHH_OFF + (g * H + j) * WHH_LD;
-      var s = 0.0;
-      for (var k = 0u; k < H; k++) { s += params[w0 + k] * hs[hp + k]; }
-      rv[g] = s;
-    }
-    cellUpdate(t, b, j, rv);
-    return;
-  }
   // 4 rows × 4 columns; columns are units j0..j0+3 (RNN) or gates 0..G−1 of unit j0
   let units = select(1u, 4u, G == 1u);
   let nj = (H + units - 1u) / units;

@@ -358,14 +358,23 @@ export class GpuBackend implements Backend {
   private stepOp(ws: Workspace, k: number, t: number): Op {
     const l = this.lay.layers[k];
     const H = this.cfg.hiddenSize;
-    return this.op(
-      'step',
-      { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.block() },
-      [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]],
-      this.blocks(ws.B, 'step'),
-      ws,
-      t,
-    );
+    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh };
+    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]];
+    if (this.variant === 'cpu') {
+      const units = this.G > 1 ? 1 : 4; // a column is a gate of one unit, or a unit (RNN)
+      return this.op('stepBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / units), ws, t);
+    }
+    return this.op('stepTiled', c, bufs, [Math.ceil(H / (this.G > 1 ? 8 : 32)), Math.ceil(ws.B / 32)], ws, t);
+  }
+
+  /** BPTT at step t (or d h0 when `h0`), tiled on GPUs, 4×4-blocked on CPU adapters. */
+  private backOp(ws: Workspace, k: number, t: number, h0: boolean): Op {
+    const l = this.lay.layers[k];
+    const H = this.cfg.hiddenSize;
+    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
+    const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+    if (this.variant === 'cpu') return this.op(h0 ? 'h0Blocked' : 'backBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / 4), ws, t);
+    return this.op(h0 ? 'h0Tiled' : 'backTiled', c, bufs, [Math.ceil(H / 32), Math.ceil(ws.B / 32)], ws, t);
   }
 
   /** Head over steps [entry's t0, +nsteps): logits = fc(h_t) (tutorial: i2o(cat(x_t, h_{t−1}))). */
@@ -384,19 +393,6 @@ export class GpuBackend implements Backend {
       ws,
       entry,
     );
-  }
-
-  /** Register blocking of the step kernels on CPU adapters (BLOCK in step.wgsl / bptt.wgsl). */
-  private block(): { BLOCK: boolean } {
-    return { BLOCK: this.variant === 'cpu' };
-  }
-
-  /** Invocations of a step kernel: one per (b, j), or per 4 rows × 4 columns when blocked. */
-  private blocks(B: number, kernel: 'step' | 'bptt'): number {
-    const H = this.cfg.hiddenSize;
-    if (this.variant !== 'cpu') return B * H;
-    const units = kernel === 'step' && this.G > 1 ? 1 : 4; // step.wgsl: a column is a gate of one unit
-    return Math.ceil(B / 4) * Math.ceil(H / units);
   }
 
   private cellCode(): number {
@@ -492,13 +488,11 @@ export class GpuBackend implements Backend {
     }
     for (let k = L - 1; k >= 0; k--) {
       const l = lay.layers[k];
-      const c = { H, B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, ...this.block() };
-      const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
       const p = this.persistent(B);
       if (p) plan.push(this.sequenceOp(ws, k, 'backward', p));
       else {
-        for (let t = T - 1; t >= 0; t--) plan.push(this.op('bpttStep', c, bufs, this.blocks(B, 'bptt'), ws, t));
-        plan.push(this.op('bpttH0', c, bufs, this.blocks(B, 'bptt'), ws, 0));
+        for (let t = T - 1; t >= 0; t--) plan.push(this.backOp(ws, k, t, false));
+        plan.push(this.backOp(ws, k, 0, true));
       }
       // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
       if (k === 0 && ws.tokens) plan.push(this.colTokens(ws, M, GH, ws.dAR, I, l.wih, l.wihLd));

@@ -21,9 +21,12 @@ type Binding = 'r' | 'w' | 'u' | 'd';
 
 const KERNELS = {
   linear: { src: linear, entry: 'main', bindings: 'rrrrwd' },
-  step: { src: step, entry: 'main', bindings: 'rrwwwd' },
-  bpttStep: { src: bptt, entry: 'step_back', bindings: 'rrrrrwwd' },
-  bpttH0: { src: bptt, entry: 'to_h0', bindings: 'rrrrrwwd' },
+  stepTiled: { src: step, entry: 'tiled', bindings: 'rrwwwd' },
+  stepBlocked: { src: step, entry: 'blocked', bindings: 'rrwwwd' },
+  backTiled: { src: bptt, entry: 'back_tiled', bindings: 'rrrrrwwd' },
+  backBlocked: { src: bptt, entry: 'back_blocked', bindings: 'rrrrrwwd' },
+  h0Tiled: { src: bptt, entry: 'h0_tiled', bindings: 'rrrrrwwd' },
+  h0Blocked: { src: bptt, entry: 'h0_blocked', bindings: 'rrrrrwwd' },
   gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
   gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
