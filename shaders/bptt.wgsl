@@ -1,11 +1,7 @@
 // Backpropagation through time, one step t per dispatch, from t = T−1 down to 0 (entries `back_*`),
 // then d h0 (entries `h0_*`).
 //   dh_t = dHin[t+1] + direct_{t+1} + Σ_i W_hh[i, j] · dR[t+1, b, i]      (the last two are 0 at t = T−1)
-//   RNN:  dA = dR = dh ⊙ act′              (tanh′ = 1 − h², relu′ = [h > 0], identity′ = 1)
-//   LSTM: dc = dc_{t+1}·f_{t+1} + dh⊙o⊙(1 − tanh²c_t); di = dc⊙g, df = dc⊙c_{t-1}, dg = dc⊙i, do = dh⊙tanh c_t
-//         times σ′ / tanh′; dc carried to t−1 is dc⊙f
-//   GRU:  dn = dh⊙(1 − z)(1 − n²); dz = dh⊙(h_{t-1} − n)·z(1 − z); dr = dn⊙r_n·r(1 − r)
-//         dA = (dr, dz, dn), dR = (dr, dz, dn⊙r); direct part of dh_{t-1} = dh⊙z
+//   then dA, dR (and dc_{t-1}, GRU's direct dh_{t-1}) from the cell's gradient in shaders/cells.wgsl
 // dA [T, B, G·H] = d loss/d(W_ih x + b_ih), dR = d loss/d(W_hh h + b_hh). They differ only for the
 // GRU (r multiplies W_hn h + b_hn); for the other cells dR is dA, one buffer, written once.
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
@@ -156,45 +152,18 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
     dh += carry[b * H + j] + recurrent;
     dcNext = carry[(B + b) * H + j];
   }
+  let c0 = (t * B + b) * 4u * H;
+  var saved = vec4<f32>();
+  if (CELL != 0u) { saved = vec4<f32>(cache[c0 + j], cache[c0 + H + j], cache[c0 + 2u * H + j], cache[c0 + 3u * H + j]); }
+  let d = cellBackward(CELL, ACT, dh, dcNext, hs[hn + j], cs[hn + j], cs[hp + j], hs[hp + j], saved);
   let a0 = (t * B + b) * GH;
   let r0 = dROffset() + a0;
-  let c0 = (t * B + b) * 4u * H;
-  if (CELL == 0u) {
-    let h = hs[hn + j];
-    var d = dh;
-    if (ACT == 0u) { d = dh * (1.0 - h * h); } else if (ACT == 1u) { d = select(0.0, dh, h > 0.0); }
-    dAR[a0 + j] = d;
-    dAR[r0 + j] = d;
-  } else if (CELL == 1u) {
-    let i = cache[c0 + j];
-    let f = cache[c0 + H + j];
-    let g = cache[c0 + 2u * H + j];
-    let o = cache[c0 + 3u * H + j];
-    let tc = tanh_(cs[hn + j]);
-    let dc = dcNext + dh * o * (1.0 - tc * tc);
-    let di = dc * g * i * (1.0 - i);
-    let df = dc * cs[hp + j] * f * (1.0 - f);
-    let dg = dc * i * (1.0 - g * g);
-    let dO = dh * tc * o * (1.0 - o);
-    dAR[a0 + j] = di;          dAR[r0 + j] = di;
-    dAR[a0 + H + j] = df;      dAR[r0 + H + j] = df;
-    dAR[a0 + 2u * H + j] = dg; dAR[r0 + 2u * H + j] = dg;
-    dAR[a0 + 3u * H + j] = dO; dAR[r0 + 3u * H + j] = dO;
-    carry[(B + b) * H + j] = dc * f;
-  } else {
-    let r = cache[c0 + j];
-    let z = cache[c0 + H + j];
-    let n = cache[c0 + 2u * H + j];
-    let rn = cache[c0 + 3u * H + j];
-    let dn = dh * (1.0 - z) * (1.0 - n * n);
-    let dz = dh * (hs[hp + j] - n) * z * (1.0 - z);
-    let dr = dn * rn * r * (1.0 - r);
-    dAR[a0 + j] = dr;          dAR[r0 + j] = dr;
-    dAR[a0 + H + j] = dz;      dAR[r0 + H + j] = dz;
-    dAR[a0 + 2u * H + j] = dn; dAR[r0 + 2u * H + j] = dn * r;
-    carry[b * H + j] = dh * z;
+  for (var g = 0u; g < G; g++) {
+    dAR[a0 + g * H + j] = d.dA[g];
+    dAR[r0 + g * H + j] = d.dR[g]; // the same place as dA but for the GRU
   }
-  if (CELL != 2u) { carry[b * H + j] = 0.0; }
+  carry[b * H + j] = d.dhPrevDirect;
+  if (CELL == 1u) { carry[(B + b) * H + j] = d.dcPrev; }
 }
 
 // d loss / d h0 = direct_0 + W_hhᵀ dR[0] + dHin[slot 0] (the tutorial head reads h0), written to

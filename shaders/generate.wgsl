@@ -1,7 +1,7 @@
 // The whole generation loop in ONE dispatch of ONE workgroup (batch 1): for each position p the
 // token x_p goes through every layer's cell, and from the last prime token on the head and the
 // sampler pick x_{p+1} (shaders/sample.wgsl's rule and random numbers), all without leaving the GPU:
-//   layer k:  pre_g = b_ih + (k = 0 ? W_ih[:, x_p] : W_ih · h^{k−1}) + W_hh · h^k + b_hh  → cell math
+//   layer k:  a = b_ih + (k = 0 ? W_ih[:, x_p] : W_ih · h^{k−1}), r = W_hh · h^k + b_hh → cellForward
 //   head:     z = fc.weight · h^{L−1} + fc.bias;   x_{p+1} ~ softmax(z / temperature) over the top k
 // Layout: every layer's h (and c) lives in workgroup memory [L, H]; parameter offsets come from
 // `lay` (per layer: W_ih, its leading dimension, W_hh, b_ih, b_hh; then fc.weight, H, fc.bias).
@@ -79,27 +79,16 @@ fn main(@builtin(local_invocation_index) li: u32) {
       for (var q = 0u; q < NQ; q++) {
         let j = li + q * WGS;
         if (j >= H) { continue; }
-        if (CELL == 0u) {
-          let v = preact(k, 0u, j, tok);
-          let x = v.x + v.y;
-          hn[q] = select(select(x, max(x, 0.0), ACT == 1u), tanh_(x), ACT == 0u);
-        } else if (CELL == 1u) {
-          let pi = preact(k, 0u, j, tok);
-          let pf = preact(k, 1u, j, tok);
-          let pg = preact(k, 2u, j, tok);
-          let po = preact(k, 3u, j, tok);
-          let c = sigmoid(pf.x + pf.y) * cw[k * H + j] + sigmoid(pi.x + pi.y) * tanh_(pg.x + pg.y);
-          cn[q] = c;
-          hn[q] = sigmoid(po.x + po.y) * tanh_(c);
-        } else {
-          let pr = preact(k, 0u, j, tok);
-          let pz = preact(k, 1u, j, tok);
-          let pn = preact(k, 2u, j, tok);
-          let r = sigmoid(pr.x + pr.y);
-          let z = sigmoid(pz.x + pz.y);
-          let n = tanh_(pn.x + r * pn.y);
-          hn[q] = (1.0 - z) * n + z * hw[k * H + j];
+        var a = vec4<f32>();
+        var r = vec4<f32>();
+        for (var g = 0u; g < gates(); g++) {
+          let v = preact(k, g, j, tok);
+          a[g] = v.x;
+          r[g] = v.y;
         }
+        let o = cellForward(CELL, ACT, a, r, hw[k * H + j], cw[min(k * H + j, CL - 1u)]);
+        hn[q] = o.h;
+        cn[q] = o.c;
       }
       workgroupBarrier();
       for (var q = 0u; q < NQ; q++) {

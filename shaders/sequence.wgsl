@@ -2,8 +2,8 @@
 // workgroup (rows are independent, so workgroups never need to meet): `forward` runs the step of
 // step.wgsl for t = 0 … T−1, `backward` the BPTT of bptt.wgsl for t = T−1 … 0 and then d h0.
 // Between steps a workgroup barrier replaces a dispatch boundary.
-//   forward:  h_t = cell(A[t], W_hh h_{t−1} + b_hh, c_{t−1})     (formulas: step.wgsl)
-//   backward: dh_t = dHin[t+1] + direct_{t+1} + W_hhᵀ dR[t+1]; dA, dR from the gate math (bptt.wgsl)
+//   forward:  h_t = cellForward(A[t], W_hh h_{t−1} + b_hh, c_{t−1})           (shaders/cells.wgsl)
+//   backward: dh_t = dHin[t+1] + direct_{t+1} + W_hhᵀ dR[t+1]; dA, dR from cellBackward
 // Layouts as in step.wgsl / bptt.wgsl. Workgroup memory holds the RB rows' h_{t−1} [RB, H]
 // (forward) or dR_{t+1} [RB, G·H] (backward); c_t, and the carried direct / dc terms, stay in the
 // registers of the invocation that owns unit j.
@@ -71,31 +71,15 @@ fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid:
         let b = b0 + i;
         if (b >= B) { continue; }
         let a0 = (t * B + b) * G * H;
-        let c0 = (t * B + b) * 4u * H;
-        if (CELL == 0u) {
-          let p = A[a0 + j] + r[0][i];
-          hn[i][q] = select(select(p, max(p, 0.0), ACT == 1u), tanh_(p), ACT == 0u);
-        } else if (CELL == 1u) {
-          let ig = sigmoid(A[a0 + j] + r[0][i]);
-          let fg = sigmoid(A[a0 + H + j] + r[1][i]);
-          let gg = tanh_(A[a0 + 2u * H + j] + r[2][i]);
-          let og = sigmoid(A[a0 + 3u * H + j] + r[3][i]);
-          c[i][q] = fg * c[i][q] + ig * gg;
-          hn[i][q] = og * tanh_(c[i][q]);
-          cs[((t + 1u) * B + b) * H + j] = c[i][q];
-          cache[c0 + j] = ig;
-          cache[c0 + H + j] = fg;
-          cache[c0 + 2u * H + j] = gg;
-          cache[c0 + 3u * H + j] = og;
-        } else {
-          let rg = sigmoid(A[a0 + j] + r[0][i]);
-          let z = sigmoid(A[a0 + H + j] + r[1][i]);
-          let n = tanh_(A[a0 + 2u * H + j] + rg * r[2][i]);
-          hn[i][q] = (1.0 - z) * n + z * sh[i * H + j];
-          cache[c0 + j] = rg;
-          cache[c0 + H + j] = z;
-          cache[c0 + 2u * H + j] = n;
-          cache[c0 + 3u * H + j] = r[2][i];
+        var a = vec4<f32>();
+        for (var g = 0u; g < G; g++) { a[g] = A[a0 + g * H + j]; }
+        let o = cellForward(CELL, ACT, a, vec4<f32>(r[0][i], r[1][i], r[2][i], r[3][i]), sh[i * H + j], c[i][q]);
+        hn[i][q] = o.h;
+        c[i][q] = o.c;
+        if (CELL == 1u) { cs[((t + 1u) * B + b) * H + j] = o.c; }
+        if (CELL != 0u) {
+          let c0 = (t * B + b) * 4u * H;
+          for (var g = 0u; g < 4u; g++) { cache[c0 + g * H + j] = o.saved[g]; }
         }
       }
     }
@@ -114,6 +98,17 @@ fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid:
   }
 }
 
+// W_hhᵀ dR for unit j and each of the RB rows: column j of W_hh against the rows' dR in workgroup memory.
+fn whhT(j: u32) -> array<f32, 4> {
+  let GH = gates() * H;
+  var rec = array<f32, 4>();
+  for (var k = 0u; k < GH; k++) {
+    let w = params[WHH_OFF + k * WHH_LD + j];
+    for (var i = 0u; i < RB; i++) { rec[i] += w * sh[i * GH + k]; }
+  }
+  return rec;
+}
+
 @compute @workgroup_size(WGS)
 fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let b0 = wid.x * RB;
@@ -127,60 +122,26 @@ fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid
     for (var q = 0u; q < NQ; q++) {
       let j = li + q * WGS;
       if (j >= H) { continue; }
-      // W_hhᵀ dR_{s+1} for unit j: column j of W_hh against the rows' dR in workgroup memory
       var rec = array<f32, 4>();
-      if (t < step.T) {
-        for (var k = 0u; k < GH; k++) {
-          let w = params[WHH_OFF + k * WHH_LD + j];
-          for (var i = 0u; i < RB; i++) { rec[i] += w * sh[i * GH + k]; }
-        }
-      }
+      if (t < step.T) { rec = whhT(j); }
       for (var i = 0u; i < RB; i++) {
         let b = b0 + i;
         if (b >= B) { continue; }
         let hp = (s * B + b) * H;
         let hn = ((s + 1u) * B + b) * H;
-        let dh = dHin[hn + j] + direct[i][q] + rec[i];
+        let c0 = (s * B + b) * 4u * H;
+        var saved = vec4<f32>();
+        if (CELL != 0u) { saved = vec4<f32>(cache[c0 + j], cache[c0 + H + j], cache[c0 + 2u * H + j], cache[c0 + 3u * H + j]); }
+        let d = cellBackward(CELL, ACT, dHin[hn + j] + direct[i][q] + rec[i], dc[i][q], hs[hn + j], cs[hn + j], cs[hp + j], hs[hp + j], saved);
         let a0 = (s * B + b) * GH;
         let r0 = select(0u, step.T * B * GH, CELL == 2u) + a0; // dR is dA but for the GRU
-        let c0 = (s * B + b) * 4u * H;
-        if (CELL == 0u) {
-          let h = hs[hn + j];
-          var d = dh;
-          if (ACT == 0u) { d = dh * (1.0 - h * h); } else if (ACT == 1u) { d = select(0.0, dh, h > 0.0); }
-          dAR[a0 + j] = d;
-          dAR[r0 + j] = d;
-          dR[i][q][0] = d;
-        } else if (CELL == 1u) {
-          let ig = cache[c0 + j];
-          let fg = cache[c0 + H + j];
-          let gg = cache[c0 + 2u * H + j];
-          let og = cache[c0 + 3u * H + j];
-          let tc = tanh_(cs[hn + j]);
-          let dct = dc[i][q] + dh * og * (1.0 - tc * tc);
-          let d = vec4<f32>(dct * gg * ig * (1.0 - ig), dct * cs[hp + j] * fg * (1.0 - fg), dct * ig * (1.0 - gg * gg), dh * tc * og * (1.0 - og));
-          for (var g = 0u; g < 4u; g++) {
-            dAR[a0 + g * H + j] = d[g];
-            dAR[r0 + g * H + j] = d[g];
-            dR[i][q][g] = d[g];
-          }
-          dc[i][q] = dct * fg;
-        } else {
-          let rg = cache[c0 + j];
-          let z = cache[c0 + H + j];
-          let n = cache[c0 + 2u * H + j];
-          let rn = cache[c0 + 3u * H + j];
-          let dn = dh * (1.0 - z) * (1.0 - n * n);
-          let dz = dh * (hs[hp + j] - n) * z * (1.0 - z);
-          let dr = dn * rn * rg * (1.0 - rg);
-          dAR[a0 + j] = dr;          dAR[r0 + j] = dr;
-          dAR[a0 + H + j] = dz;      dAR[r0 + H + j] = dz;
-          dAR[a0 + 2u * H + j] = dn; dAR[r0 + 2u * H + j] = dn * rg;
-          dR[i][q][0] = dr;
-          dR[i][q][1] = dz;
-          dR[i][q][2] = dn * rg;
-          direct[i][q] = dh * z;
+        for (var g = 0u; g < G; g++) {
+          dAR[a0 + g * H + j] = d.dA[g];
+          dAR[r0 + g * H + j] = d.dR[g];
+          dR[i][q][g] = d.dR[g];
         }
+        direct[i][q] = d.dhPrevDirect;
+        dc[i][q] = d.dcPrev;
       }
     }
     workgroupBarrier();
@@ -197,11 +158,7 @@ fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid
   for (var q = 0u; q < NQ; q++) {
     let j = li + q * WGS;
     if (j >= H) { continue; }
-    var rec = array<f32, 4>();
-    for (var k = 0u; k < GH; k++) {
-      let w = params[WHH_OFF + k * WHH_LD + j];
-      for (var i = 0u; i < RB; i++) { rec[i] += w * sh[i * GH + k]; }
-    }
+    let rec = whhT(j);
     for (var i = 0u; i < RB; i++) {
       let b = b0 + i;
       if (b >= B) { continue; }

@@ -1,8 +1,6 @@
 // The fused recurrent step at time t: recurrent GEMV for all gates + bias + gate math, one kernel.
 //   r_g = W_hh[g·H + j, :] · h_{t-1} + b_hh[g·H + j]      a_g = A[t, b, g·H + j] = W_ih x_t + b_ih
-//   RNN:  h_t = act(a + r)                                     (act: tanh, relu, identity)
-//   LSTM: i,f,g,o = σ,σ,tanh,σ(a + r); c_t = f⊙c_{t-1} + i⊙g; h_t = o⊙tanh(c_t)
-//   GRU:  r,z = σ(a + r); n = tanh(a_n + r⊙r_n); h_t = (1 − z)⊙n + z⊙h_{t-1}
+//   then h_t (c_t) = the cell's update of shaders/cells.wgsl (RNN act(a + r); LSTM i,f,g,o; GRU r,z,n)
 // Layouts: A [T, B, G·H]; hs, cs time-major [T+1, B, H] (slot t+1 = step t, slot 0 = h0);
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
 // The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
@@ -34,40 +32,21 @@ fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
 // h_t (and c_t, the cache) at (b, j) from the recurrent pre-activations rv[g] = W_hh h_{t-1} (no bias yet).
 fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   let G = gates();
+  var a = vec4<f32>();
   var r = rv;
-  if (HAS_BHH) {
-    for (var g = 0u; g < G; g++) { r[g] += params[BHH_OFF + g * H + j]; }
+  let a0 = (t * B + b) * G * H;
+  for (var g = 0u; g < G; g++) {
+    a[g] = A[a0 + g * H + j];
+    if (HAS_BHH) { r[g] += params[BHH_OFF + g * H + j]; }
   }
   let hp = (t * B + b) * H;        // h_{t-1}
   let hn = ((t + 1u) * B + b) * H; // h_t
-  let a0 = (t * B + b) * G * H;
-  let c0 = (t * B + b) * 4u * H;
-  if (CELL == 0u) {
-    let p = A[a0 + j] + r.x;
-    var h = p;
-    if (ACT == 0u) { h = tanh_(p); } else if (ACT == 1u) { h = max(p, 0.0); }
-    hs[hn + j] = h;
-  } else if (CELL == 1u) {
-    let ig = sigmoid(A[a0 + j] + r.x);
-    let fg = sigmoid(A[a0 + H + j] + r.y);
-    let gg = tanh_(A[a0 + 2u * H + j] + r.z);
-    let og = sigmoid(A[a0 + 3u * H + j] + r.w);
-    let c = fg * cs[hp + j] + ig * gg;
-    cs[hn + j] = c;
-    hs[hn + j] = og * tanh_(c);
-    cache[c0 + j] = ig;
-    cache[c0 + H + j] = fg;
-    cache[c0 + 2u * H + j] = gg;
-    cache[c0 + 3u * H + j] = og;
-  } else {
-    let rg = sigmoid(A[a0 + j] + r.x);
-    let z = sigmoid(A[a0 + H + j] + r.y);
-    let n = tanh_(A[a0 + 2u * H + j] + rg * r.z);
-    hs[hn + j] = (1.0 - z) * n + z * hs[hp + j];
-    cache[c0 + j] = rg;
-    cache[c0 + H + j] = z;
-    cache[c0 + 2u * H + j] = n;
-    cache[c0 + 3u * H + j] = r.z;
+  let o = cellForward(CELL, ACT, a, r, hs[hp + j], cs[hp + j]);
+  hs[hn + j] = o.h;
+  if (CELL == 1u) { cs[hn + j] = o.c; }
+  if (CELL != 0u) {
+    let c0 = (t * B + b) * 4u * H;
+    for (var g = 0u; g < 4u; g++) { cache[c0 + g * H + j] = o.saved[g]; }
   }
 }
 

@@ -1,7 +1,8 @@
 // Every WGSL kernel, its bindings, and the one pipeline cache. Sizes and parameter offsets reach
-// the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl is
-// prepended to each, the one textual substitution.
+// the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl and
+// shaders/cells.wgsl (the shared cell math) are prepended to each, the one textual substitution.
 import common from '../../shaders/common.wgsl?raw';
+import cells from '../../shaders/cells.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
 import step from '../../shaders/step.wgsl?raw';
 import bptt from '../../shaders/bptt.wgsl?raw';
@@ -79,7 +80,7 @@ export class Kernels {
       const k = KERNELS[name];
       let module = this.modules.get(k.src);
       if (!module) {
-        module = this.device.createShaderModule({ label: name, code: `${common}\n${k.src}` });
+        module = this.device.createShaderModule({ label: name, code: `${common}\n${cells}\n${k.src}` });
         this.modules.set(k.src, module);
       }
       const c: Record<string, number> = {};
