@@ -4,7 +4,7 @@ export type { CreateModelOptions, InitialState, GenerateOptions } from './model/
 export type { ModelConfig, ModelConfigInput, CellKind, Nonlinearity, ParamSpec } from './model/config.js';
 export { parameterSpecs, normalizeConfig } from './model/config.js';
 export type { SeqInput, SeqTargets, LossKind, RecurrentState } from './model/batch.js';
-export type { BackendName, BackendStats, ForwardResult, GradientResult, StepResult } from './model/backend.js';
+export type { BackendName, BackendStats, ForwardResult, PredictResult, GradientResult, StepResult } from './model/backend.js';
 export type { TrainOptions, OptimizerSpec } from './train/options.js';
 export type { GpuOptions } from './gpu/backend.js';
 export { readSafetensors, writeSafetensors } from './model/safetensors.js';

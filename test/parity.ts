@@ -85,6 +85,9 @@ export async function parity(gpu: GPU, s: ParitySpec): Promise<ParityRow[]> {
     add('h_n', fg.hN, fc.hN, TOL.forward);
     if (fc.cSeq) add('c_seq', fg.cSeq!, fc.cSeq, TOL.forward);
     if (fc.cN) add('c_n', fg.cN!, fc.cN, TOL.forward);
+    const pg = await g.predict(input, { state });
+    add('predict logits', pg.logits, fc.logits, TOL.forward);
+    add('predict h_n', pg.hN, fc.hN, TOL.forward);
     add('evaluate loss', [await g.evaluate(input, targets, { loss: s.loss, state })], [await c.evaluate(input, targets, { loss: s.loss, state })], TOL.loss);
     const gg = await g.gradients(input, targets, { loss: s.loss, state });
     const gc = await c.gradients(input, targets, { loss: s.loss, state });

@@ -2,7 +2,7 @@
 // Slow, exact, and always available.
 import { hasCellState, parameterSpecs, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
-import type { Backend, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { uniformAt } from '../model/init.js';
 import { backward, forward, lossAndGrad, netFromParams, netToParams, type Net, type Trace } from './network.js';
@@ -69,8 +69,18 @@ export class CpuBackend implements Backend {
     return lossAndGrad(loss, tr.logits, tr.B, tr.T, this.cfg.outputSize, targets).loss;
   }
 
-  configureTraining(opts: NormalizedTrainOptions): void {
+  async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
+    const tr = this.run(input, state);
+    return { logits: tr.logits, ...finalState(this.cfg, tr) };
+  }
+
+  configureTraining(opts: NormalizedTrainOptions, keepState = false): void {
+    const sameKind = this.opts?.optimizer.type === opts.optimizer.type;
     this.opts = opts;
+    if (keepState && sameKind && this.optimizer) {
+      this.optimizer.spec = opts.optimizer;
+      return;
+    }
     this.optimizer = new CpuOptimizer(
       opts.optimizer,
       parameterSpecs(this.cfg).map((s) => s.shape.reduce((a, b) => a * b, 1)),

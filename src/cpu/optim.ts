@@ -29,7 +29,8 @@ export class CpuOptimizer {
   private readonly m: Float64Array[];
   private readonly v: Float64Array[];
 
-  constructor(readonly spec: NormalizedOptimizer, sizes: number[]) {
+  /** Hyper-parameters; may change between steps (a new learning rate keeps the moments). */
+  constructor(public spec: NormalizedOptimizer, sizes: number[]) {
     this.m = sizes.map((n) => new Float64Array(n));
     this.v = sizes.map((n) => new Float64Array(n));
   }

@@ -134,6 +134,56 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
+  it('keeps Adam’s moments when the learning rate changes mid-training, like the CPU reference', async () => {
+    const gpu = await nodeGpu();
+    const opts = { cell: 'gru' as const, inputSize: 7, hiddenSize: 10, seed: 8 };
+    const ids = Int32Array.from({ length: 12 }, (_, i) => (i * 3 + 1) % 7);
+    const input = { batch: 3, steps: 4, ids };
+    const targets = { ids: Int32Array.from(ids, (v) => (v + 2) % 7) };
+    const run = async (m: RnnModel, update: boolean) => {
+      m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.02 }, clip: 1 });
+      await m.trainStep(input, targets);
+      await m.trainStep(input, targets);
+      if (update) m.updateTraining({ lr: 0.005, clip: 0.1 });
+      await m.trainStep(input, targets);
+      return m.getParameters();
+    };
+    const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu, poisonBuffers: true });
+    const c = await RnnModel.create({ ...opts, backend: 'cpu' });
+    const c2 = await RnnModel.create({ ...opts, backend: 'cpu' });
+    const [pg, pc, pNo] = [await run(g, true), await run(c, true), await run(c2, false)];
+    for (const [name, v] of pc) {
+      const w = pg.get(name)!;
+      const scale = Math.max(...v.map(Math.abs));
+      for (let i = 0; i < v.length; i++) expect(Math.abs(w[i] - v[i])).toBeLessThan(1e-4 * scale);
+    }
+    // and the update mattered: without it the parameters differ
+    expect([...pc].some(([n, v]) => v.some((x, i) => Math.abs(x - pNo.get(n)![i]) > 1e-6))).toBe(true);
+    g.dispose();
+  });
+
+  it('alternates training and one-step prediction shapes without losing either', async () => {
+    const gpu = await nodeGpu();
+    const opts = { cell: 'lstm' as const, inputSize: 5, hiddenSize: 8, numLayers: 2, seed: 12 };
+    const g = await RnnModel.create({ ...opts, backend: 'webgpu', gpu });
+    const c = await RnnModel.create({ ...opts, backend: 'cpu' });
+    for (const m of [g, c]) m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.3 } });
+    const ids = Int32Array.from({ length: 8 }, (_, i) => i % 5);
+    for (let r = 0; r < 3; r++) {
+      const lg = await g.trainStep({ batch: 2, steps: 4, ids }, { ids });
+      const lc = await c.trainStep({ batch: 2, steps: 4, ids }, { ids });
+      expect(Math.abs(lg.loss - lc.loss)).toBeLessThan(1e-4 * lc.loss);
+      for (const shape of [[1, 1], [3, 2]] as const) {
+        const inp = { batch: shape[0], steps: shape[1], ids: Int32Array.from({ length: shape[0] * shape[1] }, (_, i) => (i + r) % 5) };
+        const pg = await g.predict(inp);
+        const pc = await c.predict(inp);
+        for (let i = 0; i < pc.logits.length; i++) expect(Math.abs(pg.logits[i] - pc.logits[i])).toBeLessThan(1e-4);
+      }
+    }
+    expect(g.stats().gpuBytes).toBeGreaterThan(0);
+    g.dispose();
+  });
+
   it('reports the backend and the adapter in use', async () => {
     const model = await RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'webgpu', gpu: await nodeGpu() });
     expect(model.backend).toBe('webgpu');

@@ -13,7 +13,7 @@
 // batch_first layout on upload, outputs on read-back.
 import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
-import type { Backend, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
+import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { acquireGpu, type GpuContext } from './device.js';
 import { BufferOwner, MAP_READ_MODE, readBack } from './buffers.js';
@@ -114,6 +114,9 @@ interface Workspace {
   rowLoss: GPUBuffer;
   dAR: GPUBuffer;
   steps: GPUBuffer;
+  /** d loss / d h0, d c0 [L, B, H] of the last backward. */
+  dh0: GPUBuffer;
+  dc0: GPUBuffer;
   /** Further buffers owned by this workspace's plans. */
   extra: GPUBuffer[];
   forward: Plan;
@@ -139,13 +142,10 @@ export class GpuBackend implements Backend {
   private readonly optUniform: GPUBuffer;
   private readonly sampling: GPUBuffer;
   private readonly dummy: GPUBuffer;
-  /** The state the last call ended in: h [L, B, H], c [L, B, H]; dh0/dc0 of the last backward. */
+  /** The state the last call ended in: h [L, B, H], c [L, B, H]. */
   private stateH: GPUBuffer | null = null;
   private stateC: GPUBuffer | null = null;
   private stateBatch = 0;
-  private dh0: GPUBuffer | null = null;
-  private dc0: GPUBuffer | null = null;
-  private ws: Workspace | null = null;
   private gen: { key: string; ws: Workspace; plan: Plan } | null = null;
   private opts: NormalizedTrainOptions | null = null;
   private optStep = 0;
@@ -230,17 +230,33 @@ export class GpuBackend implements Backend {
 
   // ---- workspace and plans -------------------------------------------------------------------
 
+  /**
+   * The workspace for a (B, T, input kind), kept among the last few used so that alternating
+   * shapes (training batches and single-step predictions, say) do not rebuild buffers and plans.
+   */
   private workspace(B: number, T: number, tokens: boolean): Workspace {
     this.lastBatch = B;
-    const w = this.ws;
-    if (w && w.B === B && w.T === T && w.tokens === tokens) return w;
-    if (w) this.freeWorkspace(w);
-    this.ws = this.makeWorkspace(B, T, tokens, B * T);
-    return this.ws;
+    const key = `${B}:${T}:${tokens}`;
+    let w = this.workspaces.get(key);
+    if (w) {
+      this.workspaces.delete(key); // re-inserted below: most recently used last
+    } else {
+      w = this.makeWorkspace(B, T, tokens, B * T);
+      if (this.workspaces.size >= GpuBackend.WORKSPACES) {
+        const [oldest, old] = this.workspaces.entries().next().value as [string, Workspace];
+        this.workspaces.delete(oldest);
+        this.freeWorkspace(old);
+      }
+    }
+    this.workspaces.set(key, w);
+    return w;
   }
 
+  private static readonly WORKSPACES = 3;
+  private readonly workspaces = new Map<string, Workspace>();
+
   private freeWorkspace(w: Workspace): void {
-    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
+    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
       if (b !== this.dummy) this.owner.release(b);
     }
   }
@@ -276,6 +292,8 @@ export class GpuBackend implements Backend {
       rowLoss: s('row loss', B * T),
       dAR: s('dA, dR', (this.cfg.cell === 'gru' ? 2 : 1) * T * B * GH),
       steps,
+      dh0: s('dh0', L * B * H),
+      dc0: s('dc0', lstm ? L * B * H : 1),
       extra: [],
       forward: [],
       plans: new Map(),
@@ -507,8 +525,8 @@ export class GpuBackend implements Backend {
       if (l.hasBhh) plan.push(this.colBias(M, GH, ws.dAR, dR, l.bhh));
       // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
       if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
-      plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: this.dh0!, dstOff: k * B * H * 4, bytes: B * H * 4 });
-      if (this.dc0) plan.push({ kind: 'copy', src: ws.carry[k], srcOff: B * H * 4, dst: this.dc0, dstOff: k * B * H * 4, bytes: B * H * 4 });
+      plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: ws.dh0, dstOff: k * B * H * 4, bytes: B * H * 4 });
+      if (this.cfg.cell === 'lstm') plan.push({ kind: 'copy', src: ws.carry[k], srcOff: B * H * 4, dst: ws.dc0, dstOff: k * B * H * 4, bytes: B * H * 4 });
     }
     return plan;
   }
@@ -582,16 +600,12 @@ export class GpuBackend implements Backend {
 
   private ensureStateBuffers(B: number): void {
     if (this.stateH && this.stateBatch === B) return;
-    for (const b of [this.stateH, this.stateC, this.dh0, this.dc0]) if (b) this.owner.release(b);
+    for (const b of [this.stateH, this.stateC]) if (b) this.owner.release(b);
     const n = this.cfg.numLayers * B * this.cfg.hiddenSize;
-    const lstm = hasCellState(this.cfg);
     this.stateH = this.owner.storage('state h', n);
-    this.stateC = lstm ? this.owner.storage('state c', n) : null;
-    this.dh0 = this.owner.storage('dh0', n);
-    this.dc0 = lstm ? this.owner.storage('dc0', n) : null;
+    this.stateC = hasCellState(this.cfg) ? this.owner.storage('state c', n) : null;
     this.stateBatch = B;
     this.carriedValid = false;
-    this.ws?.plans.clear(); // backward plans copy into dh0 / dc0
   }
 
   private carriedValid = false;
@@ -637,6 +651,21 @@ export class GpuBackend implements Backend {
   }
 
   // ---- the Backend contract ---------------------------------------------------------------------
+
+  async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
+    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+    this.upload(ws, input);
+    const { before, after } = this.stateOps(ws, state);
+    const enc = this.device.createCommandEncoder();
+    this.encode(enc, [...before, ...ws.forward, ...after]);
+    await this.submit(enc);
+    const { B, T } = ws;
+    const { outputSize: O, numLayers: L, hiddenSize: H } = this.cfg;
+    const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
+    const hN = Float64Array.from(await this.read(this.stateH!, L * B * H));
+    const cN = this.stateC ? Float64Array.from(await this.read(this.stateC, L * B * H)) : null;
+    return { logits, hN, cN };
+  }
 
   async forward(input: SeqInput, state: StateSource): Promise<ForwardResult> {
     const ws = this.workspace(input.batch, input.steps, !!input.ids);
@@ -685,8 +714,8 @@ export class GpuBackend implements Backend {
     const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
     const value = (await this.read(this.scalars, 1))[0];
     const grads = this.split(await this.read(this.grads, this.lay.total));
-    const dh0 = Float64Array.from(await this.read(this.dh0!, n));
-    const dc0 = this.dc0 ? Float64Array.from(await this.read(this.dc0, n)) : null;
+    const dh0 = Float64Array.from(await this.read(ws.dh0, n));
+    const dc0 = this.cfg.cell === 'lstm' ? Float64Array.from(await this.read(ws.dc0, n)) : null;
     return { loss: value, grads, dh0, dc0 };
   }
 
@@ -707,13 +736,15 @@ export class GpuBackend implements Backend {
     return value;
   }
 
-  configureTraining(opts: NormalizedTrainOptions): void {
+  configureTraining(opts: NormalizedTrainOptions, keepState = false): void {
+    const sameKind = this.opts?.optimizer.type === opts.optimizer.type;
     this.opts = opts;
+    this.update = null; // the clip and optimizer kind are pipeline constants
+    if (keepState && sameKind) return;
     this.optStep = 0;
     const zeros = new Float32Array(this.lay.total);
     this.device.queue.writeBuffer(this.m, 0, zeros);
     if (opts.optimizer.type === 'adam') this.device.queue.writeBuffer(this.v, 0, zeros);
-    this.ws?.plans.forEach((_, key) => key === 'update' && this.ws!.plans.delete(key));
     this.update = null;
   }
 
@@ -832,7 +863,7 @@ export class GpuBackend implements Backend {
 
   dispose(): void {
     this.owner.destroy();
-    this.ws = null;
+    this.workspaces.clear();
     this.gen = null;
   }
 }

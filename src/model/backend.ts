@@ -18,6 +18,13 @@ export interface ForwardResult {
   cN: Float64Array | null; // [L, B, H]
 }
 
+/** The head's output and the final state only: what inference needs, with the least read back. */
+export interface PredictResult {
+  logits: Float64Array; // [B, T, O]
+  hN: Float64Array; // [L, B, H]
+  cN: Float64Array | null;
+}
+
 export interface GradientResult {
   loss: number;
   /** d loss / d parameter, PyTorch names and shapes, before any clipping. */
@@ -60,8 +67,12 @@ export interface Backend {
   gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult>;
   /** Forward and loss only (no gradients, nothing else read back). */
   evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number>;
-  /** Sets the optimizer and clipping; resets the optimizer's moments and step count. */
-  configureTraining(opts: NormalizedTrainOptions): void;
+  predict(input: SeqInput, state: StateSource): Promise<PredictResult>;
+  /**
+   * Sets the optimizer and clipping; resets the optimizer's moments and step count, unless
+   * keepState and the optimizer kind is unchanged (a new learning rate or clip mid-training).
+   */
+  configureTraining(opts: NormalizedTrainOptions, keepState?: boolean): void;
   /** Forward, loss, backward, clip, optimizer update. The returned promise may resolve later. */
   trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult>;
   /** Token ids sampled after `prime` (batch 1); temperature 0 = argmax. */

@@ -3,7 +3,7 @@
 import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError } from '../errors.js';
 import { normalizeConfig, parameterSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
 import { validateInput, validateState, validateTargets, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
-import type { Backend, BackendName, BackendStats, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
+import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
 import { initParameters } from './init.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
@@ -107,6 +107,17 @@ export class RnnModel {
     return b.forward(input, this.stateSource(input, opts.state));
   }
 
+  /**
+   * Inference: the head's output [B, T, O] and the final state, nothing else read back (cheaper
+   * than forward, which also returns every layer's states). With state 'carry', one step at a
+   * time continues a sequence (stateful inference, free-running forecasts).
+   */
+  async predict(input: SeqInput, opts: { state?: InitialState } = {}): Promise<PredictResult> {
+    const b = this.live();
+    validateInput(this.config, input);
+    return b.predict(input, this.stateSource(input, opts.state));
+  }
+
   /** Loss and the gradient of every parameter (and of h0 / c0), without updating anything. */
   async gradients(
     input: SeqInput,
@@ -134,6 +145,26 @@ export class RnnModel {
     const b = this.live();
     const n = normalizeTrainOptions(opts);
     b.configureTraining(n);
+    this.trainOpts = n;
+  }
+
+  /**
+   * Changes the learning rate (or other hyper-parameters) and clipping mid-training, keeping
+   * Adam's moments and step count (PyTorch's `param_group['lr'] = …`). Changing the optimizer
+   * kind or the loss starts afresh, as configureTraining does.
+   */
+  updateTraining(change: { lr?: number; clip?: number | null }): void {
+    const b = this.live();
+    if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before updateTraining');
+    const o = this.trainOpts;
+    const n = normalizeTrainOptions({
+      loss: o.loss,
+      optimizer: o.optimizer.type === 'adam'
+        ? { type: 'adam', lr: change.lr ?? o.optimizer.lr, betas: [o.optimizer.beta1, o.optimizer.beta2], eps: o.optimizer.eps }
+        : { type: 'sgd', lr: change.lr ?? o.optimizer.lr, momentum: o.optimizer.momentum },
+      clip: change.clip === undefined ? o.clip : change.clip,
+    });
+    b.configureTraining(n, true);
     this.trainOpts = n;
   }
 
