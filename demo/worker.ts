@@ -26,8 +26,11 @@ const nameLists = Object.fromEntries(Object.entries(nameFiles).map(([path, text]
 /** Steps issued before awaiting their losses: the GPU runs them back to back, no idle round trip. */
 const GPU_STEPS_IN_FLIGHT = 4;
 const STATS_EVERY_MS = 100;
-/** Previews cost a forward (or generation) per refresh; the forecast's free run costs the most. */
-const PREVIEW_EVERY_MS: Record<Task, number> = { text: 1500, classify: 1500, forecast: 2500 };
+/**
+ * Previews pause training while they run. The costliest, the forecast's (one predict per held-out
+ * step), takes ~0.18 s on SwiftShader for a GRU H32 (~0.3 s with forward()): ~12 % of this interval.
+ */
+const PREVIEW_EVERY_MS = 1500;
 const SAMPLE_LENGTH = 200;
 const MAX_PRIME = 64;
 
@@ -108,13 +111,19 @@ async function buildModel(ms: ModelSettings): Promise<RnnModel> {
   return RnnModel.create({ ...cfg, backend: 'cpu' });
 }
 
+/** A fresh optimizer (its moments at zero): for a new model, optimizer kind or loss. */
 function configure(m: RnnModel): void {
   const t = settings.train;
   m.configureTraining({
     loss: taskShape().loss,
     optimizer: t.optimizer === 'adam' ? { type: 'adam', lr: t.lr } : { type: 'sgd', lr: t.lr, momentum: 0.9 },
-    clip: t.clip > 0 ? t.clip : null,
+    clip: clipOf(t),
   });
+}
+
+/** The page's clip (0 = off) as clip_grad_norm_'s max_norm or none. */
+function clipOf(t: Settings['train']): number | null {
+  return t.clip > 0 ? t.clip : null;
 }
 
 function live(): RnnModel {
@@ -169,7 +178,7 @@ async function preview(): Promise<void> {
   if (task === 'text') return previewText();
   if (task === 'classify') {
     await previewConfusion();
-    if (predictName) await predict(predictName);
+    if (predictName) await classifyName(predictName);
     return;
   }
   return previewForecast();
@@ -193,7 +202,7 @@ async function previewConfusion(): Promise<void> {
   let correct = 0;
   // batches of the training batch size, so the GPU reuses the training workspace
   for (const chunk of names.chunks(list.map((e) => e.name), settings.train.batch)) {
-    const { logits } = await m.forward(chunk.input);
+    const { logits } = await m.predict(chunk.input);
     for (let b = 0; b < chunk.count; b++, i++) {
       const p = lastStepProbs(logits, b, names.steps, K);
       const guess = p.indexOf(Math.max(...p));
@@ -204,10 +213,11 @@ async function previewConfusion(): Promise<void> {
   post({ type: 'confusion', step, report: { labels: names.labels, counts, accuracy: correct / list.length, heldOut: list.length } });
 }
 
-async function predict(name: string): Promise<void> {
+async function classifyName(name: string): Promise<void> {
   const m = live();
-  const chunk = names.chunks([name], settings.train.batch).next().value!;
-  const { logits } = await m.forward(chunk.input);
+  // batch 1: the GPU keeps this shape's workspace beside the training one
+  const chunk = names.chunks([name], 1).next().value!;
+  const { logits } = await m.predict(chunk.input);
   const p = lastStepProbs(logits, 0, names.steps, names.labels.length);
   const ranked = names.labels.map((label, i) => ({ label, p: p[i] })).sort((a, b) => b.p - a.p);
   post({ type: 'prediction', step, prediction: { name, ranked } });
@@ -218,24 +228,22 @@ async function previewForecast(): Promise<void> {
   const { z, split } = series;
   const N = z.length;
   const oneStep = new Array<number>(N).fill(NaN);
-  // 1. read the training part: one-step predictions of z[1..split], and the state at the split
-  const head = await m.forward({ batch: 1, steps: split, x: z.slice(0, split) });
+  // 1. read the training part: one-step predictions of z[1..split], ending in the state at the split
+  const head = await m.predict({ batch: 1, steps: split, x: z.slice(0, split) });
   for (let t = 0; t < split; t++) oneStep[t + 1] = series.unscale(head.logits[t]);
-  const atSplit = { h: head.hN, c: head.cN ?? undefined };
-  // 2. one-step predictions over the held-out tail, from the true values
-  const tail = await m.forward({ batch: 1, steps: N - 1 - split, x: z.slice(split, N - 1) }, { state: atSplit });
-  for (let t = 0; t < N - 1 - split; t++) oneStep[split + 1 + t] = series.unscale(tail.logits[t]);
-  // 3. free-running forecast of z[split..]: each prediction is the next input
+  // 2. free-running forecast of z[split..]: each prediction is the next input; 'carry' goes on
+  // from the state the previous call ended in (the first from the split), nothing uploaded
   const forecast: number[] = [];
   let x = head.logits[split - 1];
-  let state = atSplit;
   for (let k = split; k < N; k++) {
     forecast.push(series.unscale(x));
     if (k === N - 1) break;
-    const r = await m.forward({ batch: 1, steps: 1, x: Float32Array.of(x) }, { state });
-    x = r.logits[0];
-    state = { h: r.hN, c: r.cN ?? undefined };
+    x = (await m.predict({ batch: 1, steps: 1, x: Float32Array.of(x) }, { state: 'carry' })).logits[0];
   }
+  // 3. one-step predictions over the held-out tail, from the true values and the state at the split
+  const atSplit = { h: head.hN, c: head.cN ?? undefined };
+  const tail = await m.predict({ batch: 1, steps: N - 1 - split, x: z.slice(split, N - 1) }, { state: atSplit });
+  for (let t = 0; t < N - 1 - split; t++) oneStep[split + 1 + t] = series.unscale(tail.logits[t]);
   const forecastMse = forecast.reduce((a, v, i) => a + (v - series.values[split + i]) ** 2, 0) / forecast.length;
   post({ type: 'forecast', step, report: { series: series.values, split, oneStep, forecast, forecastMse } });
 }
@@ -282,7 +290,7 @@ async function trainChunk(): Promise<void> {
     }
   }
   flushStats();
-  if (performance.now() - lastPreview >= PREVIEW_EVERY_MS[task]) await preview();
+  if (performance.now() - lastPreview >= PREVIEW_EVERY_MS) await preview();
 }
 
 async function loop(): Promise<void> {
@@ -324,14 +332,16 @@ async function applySettings(next: Settings): Promise<void> {
       if (!(e instanceof WebGpuUnavailableError)) throw e;
       gpuProblem = e.message;
     }
-    configure(m);
+    // to() carries the training options over; the optimizer restarts there
     text.restart();
     announce();
     // show what the moved model predicts (while training, the next preview does)
     if (!running) await preview();
   }
   const [p, q] = [prev.train, next.train];
-  if (p.optimizer !== q.optimizer || p.lr !== q.lr || p.clip !== q.clip) configure(live());
+  // a new learning rate or clip keeps Adam's moments (dragging the slider mid-training is no restart)
+  if (p.optimizer !== q.optimizer) configure(live());
+  else if (p.lr !== q.lr || p.clip !== q.clip) live().updateTraining({ lr: q.lr, clip: clipOf(q) });
   const sampleChanged = prev.sample.temperature !== next.sample.temperature || prev.sample.prime !== next.sample.prime;
   if (!running && task === 'text' && sampleChanged) await previewText();
 }
@@ -433,7 +443,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'predict':
       predictName = msg.name;
-      if (msg.name && task === 'classify') await predict(msg.name);
+      if (msg.name && task === 'classify') await classifyName(msg.name);
       return;
     case 'save': {
       const m = live();

@@ -25,6 +25,12 @@ test('without WebGPU the page says so plainly and trains on the CPU', async ({ p
   await expect
     .poll(async () => Number(await page.getByTestId('loss').textContent()), { timeout: 60_000, intervals: [250] })
     .toBeLessThan(0.7 * first);
+  // a new learning rate and clip mid-training go to the running optimizer
+  await page.getByTestId('lr').fill('-2.5');
+  await page.getByTestId('clip').fill('0.5');
+  const step = Number(await page.getByTestId('step').textContent());
+  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 30_000 }).toBeGreaterThan(step + 20);
+  await expect(page.getByTestId('error')).toHaveText('');
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('status')).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
   expect(errors).toEqual([]);

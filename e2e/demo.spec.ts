@@ -175,7 +175,11 @@ test('forecast: the loss falls, the plot draws the series and the forecast, and 
   const errors = collectErrors(page);
   await open(page, 'task=forecast&cell=gru&hidden=32&batch=8&seq=32');
   await trainUntilLossFalls(page);
+  // a new learning rate mid-training goes to the running optimizer (Adam's moments kept)
+  await page.getByTestId('lr').fill('-2.5');
+  await expect(page.getByTestId('lr-value')).toHaveText('0.0032');
   await trainToStep(page, 300);
+  await expectNoPageError(page);
   await pause(page);
   await expect(page.getByTestId('forecast-values')).toHaveText(/^-?\d+\.\d{4}(, -?\d+\.\d{4}){4}$/);
 

@@ -86,7 +86,7 @@ export class NameData {
   }
 }
 
-/** Softmax of the last step's logits of row b, from a forward's logits [B, T, O]. */
+/** Softmax of the last step's logits of row b, from predict's logits [B, T, O]. */
 export function lastStepProbs(logits: Float64Array, b: number, T: number, O: number): number[] {
   const row = logits.subarray((b * T + T - 1) * O, (b * T + T) * O);
   const m = Math.max(...row);
