@@ -27,7 +27,7 @@ override WHH_LD: u32;
 @group(0) @binding(6) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(7) var<uniform> step: Step;
 
-fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
+fn gates() -> u32 { return gateCount(CELL); }
 
 // Where dR starts in dAR: after dA for the GRU, else dR is dA.
 fn dROffset() -> u32 { return select(0u, step.T * B * gates() * H, CELL == 2u); }

@@ -5,6 +5,9 @@
 //   LSTM: i,f,g,o = σ,σ,tanh,σ(a + r); c = f·c_{t-1} + i·g; h = o·tanh(c)
 //   GRU:  r,z = σ(a + r); n = tanh(a_n + r·r_n); h = (1 − z)·n + z·h_{t-1}
 // `saved` is what BPTT needs besides h and c: LSTM (i, f, g, o); GRU (r, z, n, r_n).
+// G, the gate blocks stacked in W_ih / W_hh: RNN 1, LSTM 4, GRU 3.
+fn gateCount(cell: u32) -> u32 { return select(select(1u, 4u, cell == 1u), 3u, cell == 2u); }
+
 struct CellOut {
   h: f32,
   c: f32,

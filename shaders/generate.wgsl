@@ -43,7 +43,7 @@ fn pcg(v: u32) -> u32 {
   return (word >> 22u) ^ word;
 }
 
-fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
+fn gates() -> u32 { return gateCount(CELL); }
 
 // The pre-activations of gate g at unit j of layer k: a = W_ih x + b_ih, r = W_hh h + b_hh.
 fn preact(k: u32, g: u32, j: u32, tok: u32) -> vec2<f32> {

@@ -34,7 +34,7 @@ override SHARED: u32 = 1u; // RB·H (forward) or RB·G·H (backward)
 
 var<workgroup> sh: array<f32, SHARED>;
 
-fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
+fn gates() -> u32 { return gateCount(CELL); }
 
 @compute @workgroup_size(WGS)
 fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {

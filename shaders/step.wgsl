@@ -27,7 +27,7 @@ override HAS_BHH: bool = true;
 @group(0) @binding(4) var<storage, read_write> cache: array<f32>;
 @group(0) @binding(5) var<uniform> step: Step;
 
-fn gates() -> u32 { return select(select(1u, 4u, CELL == 1u), 3u, CELL == 2u); }
+fn gates() -> u32 { return gateCount(CELL); }
 
 // h_t (and c_t, the cache) at (b, j) from the recurrent pre-activations rv[g] = W_hh h_{t-1} (no bias yet).
 fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
