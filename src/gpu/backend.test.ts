@@ -73,14 +73,15 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
-  // The fused one-workgroup loop ('gpu' kernels, every cell but the tutorial's), and the per-step
-  // plan ('cpu' kernels, and the tutorial model) must both draw what the CPU reference draws.
+  // The fused one-workgroup loop (every cell but the tutorial's, with either kernel family), and
+  // the per-step plan (the tutorial model) must both draw what the CPU reference draws.
   const generation = [
     ['a 2-layer GRU, fused loop', { cell: 'gru', hiddenSize: 24, numLayers: 2 }, 'gpu'],
     ['an LSTM with H above the workgroup size, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'gpu'],
     ['a relu RNN, fused loop', { cell: 'rnn', nonlinearity: 'relu', hiddenSize: 17, numLayers: 1 }, 'gpu'],
-    ['a 2-layer LSTM, per-step plan', { cell: 'lstm', hiddenSize: 20, numLayers: 2 }, 'cpu'],
+    ['a 2-layer LSTM with the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 20, numLayers: 2 }, 'cpu'],
     ['the tutorial model, per-step plan', { cell: 'tutorial', hiddenSize: 16, numLayers: 1 }, 'gpu'],
+    ['the tutorial model with the CPU-adapter kernels, per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu'],
   ] as const;
   for (const [name, arch, kernels] of generation) {
     it(`draws the same tokens as the CPU reference from the same model and seed: ${name}`, async () => {

@@ -780,7 +780,8 @@ export class GpuBackend implements Backend {
 
   /**
    * Generation: the fused single-workgroup loop (shaders/generate.wgsl) when the model's states fit
-   * one workgroup's memory, else a per-step plan (projection, step, head, sample per position).
+   * one workgroup's memory, else (and for the tutorial model, whose head also reads x_t) a per-step
+   * plan: projection, step, head, sample per position.
    * Either way one command buffer, one submit, and only the drawn ids come back.
    */
   async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
@@ -813,7 +814,8 @@ export class GpuBackend implements Backend {
   /** Workgroup size and units per invocation for the fused loop, or null when it does not fit. */
   private fusedGeneration(): { WGS: number; NQ: number } | null {
     const { cell, hiddenSize: H, numLayers: L, outputSize: O } = this.cfg;
-    if (cell === 'tutorial' || this.variant === 'cpu') return null;
+    // (on SwiftShader too the fused loop is faster: 849 vs 1083 µs/token for RNN H256, 2026-11-26)
+    if (cell === 'tutorial') return null;
     const lim = this.device.limits;
     const WGS = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 64 * Math.ceil(Math.max(H, O) / 64));
     const NQ = Math.ceil(H / WGS);
