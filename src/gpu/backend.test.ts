@@ -185,6 +185,22 @@ describe('the WebGPU scheduler', () => {
     g.dispose();
   });
 
+  it('rejects bad input with a typed error and keeps the model usable', async () => {
+    const { TokenRangeError, RnnShapeError, NonFiniteError } = await import('../index.js');
+    const m = await RnnModel.create({ cell: 'lstm', inputSize: 6, hiddenSize: 8, backend: 'webgpu', gpu: await nodeGpu(), seed: 2 });
+    m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clip: 1 });
+    const input = { batch: 2, steps: 3, ids: Int32Array.from([0, 1, 2, 3, 4, 5]) };
+    const before = await m.predict(input);
+    await expect(m.trainStep({ ...input, ids: Int32Array.from([0, 1, 2, 3, 4, 6]) }, { ids: input.ids })).rejects.toBeInstanceOf(TokenRangeError);
+    await expect(m.trainStep(input, { ids: Int32Array.from([0, 1]) })).rejects.toBeInstanceOf(RnnShapeError);
+    await expect(m.forward(input, { state: { h: new Float64Array(16).fill(NaN) } })).rejects.toBeInstanceOf(NonFiniteError);
+    const after = await m.predict(input);
+    expect(Array.from(after.logits)).toEqual(Array.from(before.logits));
+    const step = await m.trainStep(input, { ids: input.ids });
+    expect(Number.isFinite(step.loss)).toBe(true);
+    m.dispose();
+  });
+
   it('reports the backend and the adapter in use', async () => {
     const model = await RnnModel.create({ inputSize: 4, hiddenSize: 4, backend: 'webgpu', gpu: await nodeGpu() });
     expect(model.backend).toBe('webgpu');
