@@ -8,6 +8,22 @@ import type { CellKind, Nonlinearity } from '../model/config.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
+/** LSTM gates at unit j: i, f, g, o = σ, σ, tanh, σ of a + r, blocks in PyTorch's order. */
+function lstmGates(H: number, a: Float64Array, r: Float64Array, j: number): [number, number, number, number] {
+  return [
+    sigmoid(a[j] + r[j]),
+    sigmoid(a[H + j] + r[H + j]),
+    Math.tanh(a[2 * H + j] + r[2 * H + j]),
+    sigmoid(a[3 * H + j] + r[3 * H + j]),
+  ];
+}
+
+/** GRU gates at unit j: r, z = σ(a + r); n = tanh(a_n + r ⊙ r_n), r_n including b_hn. */
+function gruGates(H: number, a: Float64Array, r: Float64Array, j: number): [number, number, number] {
+  const rg = sigmoid(a[j] + r[j]);
+  return [rg, sigmoid(a[H + j] + r[H + j]), Math.tanh(a[2 * H + j] + rg * r[2 * H + j])];
+}
+
 export interface StepOut {
   h: Float64Array; // [H]
   c: Float64Array | null; // [H], LSTM only
@@ -34,10 +50,7 @@ export function cellForward(
   if (cell === 'lstm') {
     const c = new Float64Array(H);
     for (let j = 0; j < H; j++) {
-      const i = sigmoid(a[j] + r[j]);
-      const f = sigmoid(a[H + j] + r[H + j]);
-      const g = Math.tanh(a[2 * H + j] + r[2 * H + j]);
-      const o = sigmoid(a[3 * H + j] + r[3 * H + j]);
+      const [i, f, g, o] = lstmGates(H, a, r, j);
       c[j] = f * cPrev![j] + i * g; // c_t = f ⊙ c_{t-1} + i ⊙ g
       h[j] = o * Math.tanh(c[j]); //    h_t = o ⊙ tanh(c_t)
     }
@@ -45,9 +58,7 @@ export function cellForward(
   }
   // GRU: n = tanh(a_n + rg ⊙ r_n), r_n includes b_hn; h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
   for (let j = 0; j < H; j++) {
-    const rg = sigmoid(a[j] + r[j]);
-    const z = sigmoid(a[H + j] + r[H + j]);
-    const n = Math.tanh(a[2 * H + j] + rg * r[2 * H + j]);
+    const [rg, z, n] = gruGates(H, a, r, j);
     h[j] = (1 - z) * n + z * hPrev[j];
   }
   return { h, c: null };
@@ -86,10 +97,7 @@ export function cellBackward(
   if (cell === 'lstm') {
     const dcPrev = new Float64Array(H);
     for (let j = 0; j < H; j++) {
-      const i = sigmoid(a[j] + r[j]);
-      const f = sigmoid(a[H + j] + r[H + j]);
-      const g = Math.tanh(a[2 * H + j] + r[2 * H + j]);
-      const o = sigmoid(a[3 * H + j] + r[3 * H + j]);
+      const [i, f, g, o] = lstmGates(H, a, r, j);
       const c = f * cPrev![j] + i * g;
       const tc = Math.tanh(c);
       const dct = dc![j] + dh[j] * o * (1 - tc * tc);
@@ -103,9 +111,7 @@ export function cellBackward(
   }
   const dr = new Float64Array(G * H);
   for (let j = 0; j < H; j++) {
-    const rg = sigmoid(a[j] + r[j]);
-    const z = sigmoid(a[H + j] + r[H + j]);
-    const n = Math.tanh(a[2 * H + j] + rg * r[2 * H + j]);
+    const [rg, z, n] = gruGates(H, a, r, j);
     const dn = dh[j] * (1 - z) * (1 - n * n); // through tanh
     const dz = dh[j] * (hPrev[j] - n) * z * (1 - z);
     const drg = dn * r[2 * H + j] * rg * (1 - rg);
