@@ -58,7 +58,7 @@ export function cellForward(
   }
   // GRU: n = tanh(a_n + rg ⊙ r_n), r_n includes b_hn; h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}
   for (let j = 0; j < H; j++) {
-    const [rg, z, n] = gruGates(H, a, r, j);
+    const [, z, n] = gruGates(H, a, r, j);
     h[j] = (1 - z) * n + z * hPrev[j];
   }
   return { h, c: null };

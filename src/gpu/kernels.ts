@@ -17,9 +17,10 @@ import generate from '../../shaders/generate.wgsl?raw';
 import sequence from '../../shaders/sequence.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 
-/** r: read-only storage; w: read-write storage; u: uniform; d: uniform with a dynamic offset (a Step). */
-type Binding = 'r' | 'w' | 'u' | 'd';
-
+/**
+ * Each kernel's bindings, one letter per binding in order: r read-only storage, w read-write
+ * storage, u uniform, d uniform with a dynamic offset (a Step entry).
+ */
 const KERNELS = {
   linear: { src: linear, entry: 'main', bindings: 'rrrrwd' },
   stepTiled: { src: step, entry: 'tiled', bindings: 'rrwwwd' },

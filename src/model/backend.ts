@@ -1,7 +1,6 @@
 // The contract both engines implement. The Model (model.ts) validates every argument first,
 // so a backend trusts its inputs. States and outputs cross this boundary as float64 arrays
 // (the GPU's float32 values upcast exactly); the layouts are PyTorch's.
-import type { ModelConfig } from './config.js';
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from './batch.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 
