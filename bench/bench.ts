@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     // Loaded only here: it drives Vite and Playwright, which the bundle does not carry.
     const { runBrowserBench, formatBrowser } = await import('./browser.js');
     try {
-      const b = await runBrowserBench({ reps: f.reps, warmup: f.warmup, log });
+      const b = await runBrowserBench({ reps: f.reps, warmup: f.warmup, kernels: f.kernels, log });
       browser = b;
       log('');
       log(formatBrowser(b));

@@ -40,7 +40,7 @@ export interface BrowserResults {
   tfjs: ((TfjsMeasurement & { name: string; target?: number }) | { name: string; backend: TfjsBackend; error: string })[];
 }
 
-export async function runBrowserBench(o: { reps: number | null; warmup: number | null; log: (s: string) => void }): Promise<BrowserResults> {
+export async function runBrowserBench(o: { reps: number | null; warmup: number | null; kernels: 'auto' | 'gpu' | 'cpu'; log: (s: string) => void }): Promise<BrowserResults> {
   const { log } = o;
   const server = await createServer({ configFile: fileURLToPath(new URL('./vite.page.config.ts', import.meta.url)) });
   await server.listen();
@@ -63,7 +63,7 @@ export async function runBrowserBench(o: { reps: number | null; warmup: number |
     log(`  webrnn ${CHROMIUM.name} …`);
     let webrnn: BrowserResults['webrnn'];
     try {
-      webrnn = await page.evaluate((r) => window.webrnnBench!.webrnn(r), reps);
+      webrnn = await page.evaluate(([r, k]) => window.webrnnBench!.webrnn(r, k), [reps, o.kernels] as const);
       log(`  webrnn: ${webrnn.time.median.toFixed(1)} ms/step (${webrnn.dispatches} dispatches)`);
     } catch (e) {
       webrnn = { error: (e as Error).message };

@@ -82,7 +82,7 @@ const api: WebrnnBenchApi = {
     crossOriginIsolated: self.crossOriginIsolated,
     hardwareConcurrency: navigator.hardwareConcurrency,
   }),
-  webrnn: (r) => measure(CHROMIUM, r),
+  webrnn: (r, kernels) => measure(CHROMIUM, r, { kernels }),
   tfjs: tfjsStepTimes,
 };
 window.webrnnBench = api;

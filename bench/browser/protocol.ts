@@ -25,7 +25,7 @@ export interface PageInfo {
 
 export interface WebrnnBenchApi {
   info(): PageInfo;
-  webrnn(reps: { warmup: number; reps: number }): Promise<Measurement>;
+  webrnn(reps: { warmup: number; reps: number }, kernels: 'auto' | 'gpu' | 'cpu'): Promise<Measurement>;
   tfjs(backend: TfjsBackend, reps: { warmup: number; reps: number }, profile: boolean): Promise<TfjsMeasurement>;
 }
 
