@@ -9,6 +9,7 @@
 //   --reps=N --warmup=N
 //   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
 //   --kernels=auto|gpu|cpu  webrnn's kernel variants (default auto: chosen from the adapter)
+//   --profile               also take one RNN H128 B32 T64 step apart by kernel family (bench/profile.ts)
 //   --torch=FILE      torch_probe.py's JSON from the same machine: PyTorch's figures side by side
 //
 // On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
@@ -21,6 +22,7 @@ import { FULL, QUICK, findConfigs, torchKey, VOCAB, type BenchConfig } from './c
 import { createModel, measure, type Measurement } from './measure.js';
 import { formatMeasurements } from './report.js';
 import type { BrowserResults } from './browser.js';
+import { formatProfile, profileShape, profileStep } from './profile.js';
 
 /** Set by bench/vite.bundle.config.ts; undefined under tsx. */
 declare const __WEBRNN_BENCH_BUNDLE__: boolean | undefined;
@@ -37,10 +39,11 @@ interface Flags {
   browser: boolean;
   torch: string | null;
   kernels: 'auto' | 'gpu' | 'cpu';
+  profile: boolean;
 }
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto' };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto', profile: false };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -53,6 +56,7 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--full') f.full = true;
     else if (k === '--node') f.node = true;
     else if (k === '--browser') f.browser = true;
+    else if (k === '--profile') f.profile = true;
     else if (k === '--torch') f.torch = v;
     else if (k === '--kernels') {
       if (v !== 'auto' && v !== 'gpu' && v !== 'cpu') throw new Error(`--kernels: expected auto, gpu or cpu, got '${v}'`);
@@ -149,13 +153,17 @@ async function main(): Promise<void> {
     log(`Node (Dawn), adapter: ${node.adapter}; kernels: ${node.kernels}`);
     log(formatMeasurements(node.results));
   }
+  if (doNode && f.profile) {
+    log('');
+    log(`Node: ${formatProfile(await profileStep({ ...profileShape, gpu: await nodeGpu(), kernels: f.kernels }))}`);
+  }
 
   let browser: BrowserResults | { error: string } | undefined;
   if (doBrowser) {
     // Loaded only here: it drives Vite and Playwright, which the bundle does not carry.
     const { runBrowserBench, formatBrowser } = await import('./browser.js');
     try {
-      const b = await runBrowserBench({ reps: f.reps, warmup: f.warmup, kernels: f.kernels, log });
+      const b = await runBrowserBench({ reps: f.reps, warmup: f.warmup, kernels: f.kernels, profile: f.profile, log });
       browser = b;
       log('');
       log(formatBrowser(b));

@@ -9,6 +9,7 @@ import { CHROMIUM } from './configs.js';
 import type { Measurement } from './measure.js';
 import type { PageInfo, TfjsBackend, TfjsMeasurement } from './browser/protocol.js';
 import { mib, ratio, table } from './report.js';
+import { formatProfile } from './profile.js';
 // The e2e tests' Chromium and flags (Debian's build, WebGPU on SwiftShader): one source for both.
 import e2e from '../playwright.config.js';
 
@@ -40,7 +41,7 @@ export interface BrowserResults {
   tfjs: ((TfjsMeasurement & { name: string; target?: number }) | { name: string; backend: TfjsBackend; error: string })[];
 }
 
-export async function runBrowserBench(o: { reps: number | null; warmup: number | null; kernels: 'auto' | 'gpu' | 'cpu'; log: (s: string) => void }): Promise<BrowserResults> {
+export async function runBrowserBench(o: { reps: number | null; warmup: number | null; kernels: 'auto' | 'gpu' | 'cpu'; profile: boolean; log: (s: string) => void }): Promise<BrowserResults> {
   const { log } = o;
   const server = await createServer({ configFile: fileURLToPath(new URL('./vite.page.config.ts', import.meta.url)) });
   await server.listen();
@@ -65,6 +66,7 @@ export async function runBrowserBench(o: { reps: number | null; warmup: number |
     try {
       webrnn = await page.evaluate(([r, k]) => window.webrnnBench!.webrnn(r, k), [reps, o.kernels] as const);
       log(`  webrnn: ${webrnn.time.median.toFixed(1)} ms/step (${webrnn.dispatches} dispatches)`);
+      if (o.profile) log(`Chromium: ${formatProfile(await page.evaluate((k) => window.webrnnBench!.profile(k), o.kernels))}`);
     } catch (e) {
       webrnn = { error: (e as Error).message };
       log(`  webrnn: FAILED ${webrnn.error}`);

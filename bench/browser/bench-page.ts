@@ -14,6 +14,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { CHROMIUM, VOCAB } from '../configs.js';
 import { charBatch, measure, summarize } from '../measure.js';
+import { profileShape, profileStep } from '../profile.js';
 import type { TfjsBackend, TfjsMeasurement, WebrnnBenchApi } from './protocol.js';
 
 setWasmPaths({
@@ -83,6 +84,7 @@ const api: WebrnnBenchApi = {
     hardwareConcurrency: navigator.hardwareConcurrency,
   }),
   webrnn: (r, kernels) => measure(CHROMIUM, r, { kernels }),
+  profile: (kernels) => profileStep({ ...profileShape, gpu: navigator.gpu, kernels }),
   tfjs: tfjsStepTimes,
 };
 window.webrnnBench = api;

@@ -26,6 +26,7 @@ export interface PageInfo {
 export interface WebrnnBenchApi {
   info(): PageInfo;
   webrnn(reps: { warmup: number; reps: number }, kernels: 'auto' | 'gpu' | 'cpu'): Promise<Measurement>;
+  profile(kernels: 'auto' | 'gpu' | 'cpu'): Promise<{ kernels: string; rows: { family: string; dispatches: number; ms: number }[] }>;
   tfjs(backend: TfjsBackend, reps: { warmup: number; reps: number }, profile: boolean): Promise<TfjsMeasurement>;
 }
 

@@ -1,0 +1,69 @@
+// Where a training step's time goes (`npm run bench -- --profile`, Node and Chromium): the step's
+// recorded GPU work replayed one kernel family at a time (each family's dispatches in one command
+// buffer, timed to onSubmittedWorkDone), through the engine's internals. The families' sum
+// exceeds a real step (each replay pays a submit); the shares are what count.
+import { RnnModel, type CellKind, type GpuOptions } from '../src/index.js';
+import { CHROMIUM, VOCAB } from './configs.js';
+
+/** The Chromium comparison's char-LM: what the profile takes apart. */
+export const profileShape = { cell: CHROMIUM.cell, hiddenSize: CHROMIUM.H, batch: CHROMIUM.B, steps: CHROMIUM.T, vocab: VOCAB };
+
+export function formatProfile(p: { kernels: string; rows: ProfileRow[] }): string {
+  const total = p.rows.reduce((a, r) => a + r.ms, 0);
+  const lines = p.rows.map((r) => `  ${r.family.padEnd(70)} ${String(r.dispatches).padStart(4)} dispatches ${r.ms.toFixed(1).padStart(8)} ms ${((100 * r.ms) / total).toFixed(0).padStart(3)}%`);
+  return [`profile of one ${profileShape.cell} H${profileShape.hiddenSize} B${profileShape.batch} T${profileShape.steps} step, kernels ${p.kernels}:`, ...lines].join('\n');
+}
+
+interface Internals {
+  device: GPUDevice;
+  workspaces: Map<string, { forward: unknown[]; plans: Map<string, unknown[]> }>;
+  update: unknown[];
+  encode(enc: GPUCommandEncoder, plan: unknown[]): void;
+}
+
+export interface ProfileRow {
+  family: string;
+  dispatches: number;
+  ms: number;
+}
+
+export async function profileStep(
+  opts: { cell: CellKind; hiddenSize: number; batch: number; steps: number; vocab: number; reps?: number } & GpuOptions,
+): Promise<{ kernels: string; rows: ProfileRow[] }> {
+  const { batch: B, steps: T, vocab: V } = opts;
+  const m = await RnnModel.create({ cell: opts.cell, inputSize: V, hiddenSize: opts.hiddenSize, backend: 'webgpu', gpu: opts.gpu, kernels: opts.kernels });
+  try {
+    m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1 });
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V);
+    await m.trainStep({ batch: B, steps: T, ids }, { ids });
+    const be = (m as unknown as { backendImpl: Internals }).backendImpl;
+    const ws = [...be.workspaces.values()][0];
+    const ops = [...ws.forward, ...ws.plans.get('loss:nll')!, ...ws.plans.get('backward')!, ...be.update] as {
+      kind: string;
+      pipeline?: GPUComputePipeline;
+    }[];
+    const families = new Map<string, typeof ops>();
+    for (const op of ops) {
+      const label = op.pipeline?.label ?? op.kind;
+      const name = label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
+      families.set(name, [...(families.get(name) ?? []), op]);
+    }
+    const rows: ProfileRow[] = [];
+    for (const [family, list] of families) {
+      const times: number[] = [];
+      for (let r = 0; r < (opts.reps ?? 3); r++) {
+        const t0 = performance.now();
+        const enc = be.device.createCommandEncoder();
+        be.encode(enc, list);
+        be.device.queue.submit([enc.finish()]);
+        await be.device.queue.onSubmittedWorkDone();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: times[Math.floor(times.length / 2)] });
+    }
+    return { kernels: m.stats().kernels, rows };
+  } finally {
+    m.dispose();
+  }
+}
