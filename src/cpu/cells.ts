@@ -4,7 +4,7 @@
 // Gate blocks are stacked in PyTorch's order: LSTM i,f,g,o; GRU r,z,n.
 // The backward returns da, dr (d loss / d a, d r) and the direct parts of dh_{t-1}, dc_{t-1};
 // the caller turns da, dr into weight gradients and the W_hhᵀ dr term.
-import type { CellKind, Nonlinearity } from '../model/config.js';
+import { gateCount, type CellKind, type Nonlinearity } from '../model/config.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -83,7 +83,7 @@ export function cellBackward(
   dh: Float64Array,
   dc: Float64Array | null,
 ): StepGrad {
-  const G = cell === 'lstm' ? 4 : cell === 'gru' ? 3 : 1;
+  const G = gateCount(cell);
   const da = new Float64Array(G * H);
   const dhPrev = new Float64Array(H);
   if (cell === 'rnn' || cell === 'tutorial') {

@@ -652,13 +652,23 @@ export class GpuBackend implements Backend {
 
   // ---- the Backend contract ---------------------------------------------------------------------
 
-  async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
+  /** Every call's start: its workspace, the inputs (and targets) uploaded, the state copied in and out. */
+  private begin(input: SeqInput, state: StateSource, targets?: SeqTargets): { ws: Workspace; before: Plan; after: Plan } {
     const ws = this.workspace(input.batch, input.steps, !!input.ids);
-    this.upload(ws, input);
-    const { before, after } = this.stateOps(ws, state);
+    this.upload(ws, input, targets);
+    return { ws, ...this.stateOps(ws, state) };
+  }
+
+  async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
+    const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
     await this.submit(enc);
+    return this.readOutputs(ws);
+  }
+
+  /** The head's output (batch-first) and the state the call ended in. */
+  private async readOutputs(ws: Workspace): Promise<PredictResult> {
     const { B, T } = ws;
     const { outputSize: O, numLayers: L, hiddenSize: H } = this.cfg;
     const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
@@ -668,9 +678,7 @@ export class GpuBackend implements Backend {
   }
 
   async forward(input: SeqInput, state: StateSource): Promise<ForwardResult> {
-    const ws = this.workspace(input.batch, input.steps, !!input.ids);
-    this.upload(ws, input);
-    const { before, after } = this.stateOps(ws, state);
+    const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
     await this.submit(enc);
@@ -679,8 +687,7 @@ export class GpuBackend implements Backend {
 
   private async readForward(ws: Workspace): Promise<ForwardResult> {
     const { B, T } = ws;
-    const { hiddenSize: H, outputSize: O, numLayers: L } = this.cfg;
-    const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
+    const { hiddenSize: H, numLayers: L } = this.cfg;
     const seq = async (bufs: GPUBuffer[]): Promise<Float64Array> => {
       const out = new Float64Array(L * B * T * H);
       for (let k = 0; k < L; k++) {
@@ -691,21 +698,15 @@ export class GpuBackend implements Backend {
       }
       return out;
     };
-    const n = L * B * H;
-    const lstm = hasCellState(this.cfg);
     return {
-      logits,
+      ...(await this.readOutputs(ws)),
       hSeq: await seq(ws.hs),
-      cSeq: lstm ? await seq(ws.cs) : null,
-      hN: Float64Array.from(await this.read(this.stateH!, n)),
-      cN: lstm ? Float64Array.from(await this.read(this.stateC!, n)) : null,
+      cSeq: hasCellState(this.cfg) ? await seq(ws.cs) : null,
     };
   }
 
   async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult> {
-    const ws = this.workspace(input.batch, input.steps, !!input.ids);
-    this.upload(ws, input, targets);
-    const { before, after } = this.stateOps(ws, state);
+    const { ws, before, after } = this.begin(input, state, targets);
     const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     const enc = this.device.createCommandEncoder();
@@ -720,20 +721,28 @@ export class GpuBackend implements Backend {
   }
 
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
-    const ws = this.workspace(input.batch, input.steps, !!input.ids);
-    this.upload(ws, input, targets);
-    const { before, after } = this.stateOps(ws, state);
+    const { ws, before, after } = this.begin(input, state, targets);
     const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
+    const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan]);
+    return value;
+  }
+
+  /**
+   * Encodes a plan, copies [loss, ‖g‖²] into a staging buffer in the same command buffer, submits
+   * once and resolves with the two numbers. The submit happens before the first await, so calls
+   * made without awaiting queue up in order.
+   */
+  private async submitWithScalars(plan: Plan): Promise<[number, number]> {
     const staging = this.stagingFree.pop() ?? this.owner.staging('step scalars', 16);
     const enc = this.device.createCommandEncoder();
-    this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan]);
+    this.encode(enc, plan);
     enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
     await this.submit(enc);
     await staging.mapAsync(MAP_READ_MODE);
-    const value = new Float32Array(staging.getMappedRange(), 0, 1)[0];
+    const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
     staging.unmap();
     this.stagingFree.push(staging);
-    return value;
+    return [loss, normSq];
   }
 
   configureTraining(opts: NormalizedTrainOptions, keepState = false): void {
@@ -745,16 +754,13 @@ export class GpuBackend implements Backend {
     const zeros = new Float32Array(this.lay.total);
     this.device.queue.writeBuffer(this.m, 0, zeros);
     if (opts.optimizer.type === 'adam') this.device.queue.writeBuffer(this.v, 0, zeros);
-    this.update = null;
   }
 
   private update: Plan | null = null;
 
   async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult> {
     const o = this.opts!;
-    const ws = this.workspace(input.batch, input.steps, !!input.ids);
-    this.upload(ws, input, targets);
-    const { before, after } = this.stateOps(ws, state);
+    const { ws, before, after } = this.begin(input, state, targets);
     this.optStep++;
     const t = this.optStep;
     const { lr, momentum, beta1, beta2, eps } = o.optimizer;
@@ -765,16 +771,7 @@ export class GpuBackend implements Backend {
     const lossPlan = this.cachedPlan(ws, `loss:${o.loss}`, () => this.lossPlan(ws, o.loss));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     this.update ??= this.updatePlan();
-    const staging = this.stagingFree.pop() ?? this.owner.staging('step scalars', 16);
-    const enc = this.device.createCommandEncoder();
-    this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update]);
-    enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
-    const submitted = this.submit(enc);
-    await submitted;
-    await staging.mapAsync(MAP_READ_MODE);
-    const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
-    staging.unmap();
-    this.stagingFree.push(staging);
+    const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update]);
     return { loss, gradNorm: Math.sqrt(normSq) };
   }
 
