@@ -10,6 +10,7 @@ import type { Measurement } from './measure.js';
 import type { PageInfo, TfjsBackend, TfjsMeasurement } from './browser/protocol.js';
 import { mib, ratio, table } from './report.js';
 import { formatProfile } from './profile.js';
+import type { GpuOptions } from '../src/index.js';
 // The e2e tests' Chromium and flags (Debian's build, WebGPU on SwiftShader): one source for both.
 import e2e from '../playwright.config.js';
 
@@ -41,7 +42,7 @@ export interface BrowserResults {
   tfjs: ((TfjsMeasurement & { name: string; target?: number }) | { name: string; backend: TfjsBackend; error: string })[];
 }
 
-export async function runBrowserBench(o: { reps: number | null; warmup: number | null; kernels: 'auto' | 'gpu' | 'cpu'; profile: boolean; log: (s: string) => void }): Promise<BrowserResults> {
+export async function runBrowserBench(o: { reps: number | null; warmup: number | null; kernels: GpuOptions['kernels']; profile: boolean; log: (s: string) => void }): Promise<BrowserResults> {
   const { log } = o;
   const server = await createServer({ configFile: fileURLToPath(new URL('./vite.page.config.ts', import.meta.url)) });
   await server.listen();

@@ -1,28 +1,37 @@
 #!/bin/bash
-# The bench on the GPU machine (see bench/RESULTS.md, "H100"): webrnn's bundled bench at the
-# issue's sizes and the PyTorch/cuDNN baseline, in the same run on the same card. From the
+# The bench on the GPU machine (see bench/RESULTS.md, "H100"): the PyTorch/cuDNN baseline and
+# webrnn's bundled bench at the sizes, in the same run on the same card. From the
 # repository root, after `bash ../shared/device/prepare.sh` and `npm run bench:bundle` here,
 # with the device tool's carry [".gpu", "bench/dist"]:
-#   bash bench/gpu-run.sh
-# Writes into $OUT (the device's output folder; ./bench-out elsewhere):
-#   torch.json  PyTorch + cuDNN (bench/dist/torch_probe.py)
-#   bench.json  webrnn (node bench/dist/bench.mjs --json --full), PyTorch's figures beside its own
-#   run.log     everything else: card, driver, versions, progress and webrnn's tables
+#   bash bench/gpu-run.sh [stage …]      (default: torch parity auto)
+# Stages, each under its own time limit so that one slow stage cannot cost the others:
+#   torch      PyTorch + cuDNN (bench/dist/torch_probe.py)             → torch.json
+#   parity     every kernel family against the CPU reference here       → parity.json
+#   auto       webrnn --full --profile, kernels chosen from the adapter → bench.json
+#   gpu, gpu-per-step, cpu   the same with that kernel family forced    → bench-<family>.json
+# Writes into $OUT (the device's output folder; ./bench-out elsewhere), with run.log holding the
+# card, driver, versions, progress and every table.
 set -uo pipefail
 out=${OUT:-bench-out}
 mkdir -p "$out"
 for f in .gpu/activate.sh bench/dist/bench.mjs bench/dist/torch_probe.py; do
   [ -f "$f" ] || { echo "gpu-run: $f is missing; carry [\".gpu\", \"bench/dist\"] (see bench/RESULTS.md)" >&2; exit 2; }
 done
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(torch parity auto)
 {
-  echo "gpu-run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cat bench/dist/COMMIT 2>/dev/null || echo unknown)"
+  echo "gpu-run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cat bench/dist/COMMIT 2>/dev/null || echo unknown), stages ${stages[*]}"
   source .gpu/activate.sh
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1
-  # PyTorch first, so webrnn's tables carry its figures from this card side by side (--torch).
-  # Both under time limits that fit one 600 s device command, with room for activate.sh.
-  timeout 180 python3 bench/dist/torch_probe.py > "$out/torch.json"
-  echo "gpu-run: torch_probe exit $?"
-  cat "$out/torch.json"
-  timeout 360 node bench/dist/bench.mjs --json --full --torch="$out/torch.json" > "$out/bench.json"
-  echo "gpu-run: webrnn bench exit $?"
+  for s in "${stages[@]}"; do
+    t0=$(date +%s)
+    case $s in
+      torch) timeout 150 python3 bench/dist/torch_probe.py > "$out/torch.json"; rc=$?; cat "$out/torch.json" ;;
+      parity) timeout 120 node bench/dist/bench.mjs --json --parity --configs=gen-rnn-h256 --reps=1 --warmup=0 > "$out/parity.json"; rc=$? ;;
+      auto) timeout 150 node bench/dist/bench.mjs --json --full --profile --torch="$out/torch.json" > "$out/bench.json"; rc=$? ;;
+      gpu|gpu-per-step|cpu) timeout 90 node bench/dist/bench.mjs --json --full --profile --reps=8 --warmup=2 --kernels="$s" --torch="$out/torch.json" > "$out/bench-$s.json"; rc=$? ;;
+      *) echo "gpu-run: unknown stage $s"; rc=2 ;;
+    esac
+    echo "gpu-run: stage $s exit $rc after $(( $(date +%s) - t0 )) s"
+  done
 } 2>&1 | tee "$out/run.log"

@@ -8,10 +8,16 @@ import { CHROMIUM, VOCAB } from './configs.js';
 /** The Chromium comparison's char-LM: what the profile takes apart. */
 export const profileShape = { cell: CHROMIUM.cell, hiddenSize: CHROMIUM.H, batch: CHROMIUM.B, steps: CHROMIUM.T, vocab: VOCAB };
 
-export function formatProfile(p: { kernels: string; rows: ProfileRow[] }): string {
+export interface Profile {
+  shape: string;
+  kernels: string;
+  rows: ProfileRow[];
+}
+
+export function formatProfile(p: Profile): string {
   const total = p.rows.reduce((a, r) => a + r.ms, 0);
   const lines = p.rows.map((r) => `  ${r.family.padEnd(70)} ${String(r.dispatches).padStart(4)} dispatches ${r.ms.toFixed(1).padStart(8)} ms ${((100 * r.ms) / total).toFixed(0).padStart(3)}%`);
-  return [`profile of one ${profileShape.cell} H${profileShape.hiddenSize} B${profileShape.batch} T${profileShape.steps} step, kernels ${p.kernels}:`, ...lines].join('\n');
+  return [`profile of one ${p.shape} step, kernels ${p.kernels}:`, ...lines].join('\n');
 }
 
 interface Internals {
@@ -29,7 +35,7 @@ export interface ProfileRow {
 
 export async function profileStep(
   opts: { cell: CellKind; hiddenSize: number; batch: number; steps: number; vocab: number; reps?: number } & GpuOptions,
-): Promise<{ kernels: string; rows: ProfileRow[] }> {
+): Promise<Profile> {
   const { batch: B, steps: T, vocab: V } = opts;
   const m = await RnnModel.create({ cell: opts.cell, inputSize: V, hiddenSize: opts.hiddenSize, backend: 'webgpu', gpu: opts.gpu, kernels: opts.kernels });
   try {
@@ -62,7 +68,7 @@ export async function profileStep(
       times.sort((a, b) => a - b);
       rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: times[Math.floor(times.length / 2)] });
     }
-    return { kernels: m.stats().kernels, rows };
+    return { shape: `${opts.cell} H${opts.hiddenSize} B${B} T${T}`, kernels: m.stats().kernels, rows };
   } finally {
     m.dispose();
   }

@@ -27,6 +27,27 @@ export interface ParitySpec {
   kernels?: 'gpu' | 'gpu-per-step' | 'cpu';
 }
 
+const ADAM_CLIP = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };
+const SGD = { optimizer: { type: 'sgd' as const, lr: 0.1, momentum: 0.9 }, clip: null };
+
+/** The parity cases every kernel family runs (src/gpu/backend.test.ts; `npm run bench -- --parity` on a real GPU). */
+export const PARITY_CASES: [string, ParitySpec][] = [
+  ['an Elman tanh RNN with token inputs and H not a multiple of 64', { cell: 'rnn', inputSize: 11, hiddenSize: 67, outputSize: 11, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 1, optimizers: [ADAM_CLIP, SGD] }],
+  ['a relu RNN with float inputs and MSE', { cell: 'rnn', nonlinearity: 'relu', inputSize: 4, hiddenSize: 9, outputSize: 3, batch: 2, steps: 6, tokens: false, loss: 'mse', seed: 2, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
+  ['a tanh RNN at batch 1', { cell: 'rnn', inputSize: 7, hiddenSize: 13, outputSize: 7, batch: 1, steps: 8, tokens: true, loss: 'nll', seed: 3, optimizers: [ADAM_CLIP] }],
+  ['a tanh RNN over a single step', { cell: 'rnn', inputSize: 6, hiddenSize: 10, outputSize: 6, batch: 4, steps: 1, tokens: true, loss: 'nll', seed: 4, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a 2-layer tanh RNN with nonzero h0', { cell: 'rnn', inputSize: 5, hiddenSize: 12, numLayers: 2, outputSize: 5, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 5, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['the tutorial model (i2h/i2o on cat(x, h)) with a last-step loss', { cell: 'tutorial', inputSize: 10, hiddenSize: 20, outputSize: 6, batch: 3, steps: 5, tokens: true, loss: 'nll_last', seed: 6, optimizers: [ADAM_CLIP, SGD] }],
+  ['the tutorial model with float inputs', { cell: 'tutorial', inputSize: 4, hiddenSize: 8, outputSize: 3, batch: 2, steps: 4, tokens: false, loss: 'nll_last', seed: 7, randomState: true }],
+  ['an LSTM with nonzero h0 and c0', { cell: 'lstm', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 8, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a 3-layer LSTM at odd sizes', { cell: 'lstm', inputSize: 5, hiddenSize: 9, numLayers: 3, outputSize: 5, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 9, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['an LSTM at batch 1 over one step with float inputs', { cell: 'lstm', inputSize: 3, hiddenSize: 6, outputSize: 2, batch: 1, steps: 1, tokens: false, loss: 'mse', seed: 10, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a GRU with nonzero h0', { cell: 'gru', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 11, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
+  ['a 3-layer GRU at odd sizes', { cell: 'gru', inputSize: 6, hiddenSize: 7, numLayers: 3, outputSize: 6, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 12, randomState: true, optimizers: [ADAM_CLIP] }],
+  ['a GRU with more hidden units than a workgroup has invocations', { cell: 'gru', inputSize: 5, hiddenSize: 260, outputSize: 5, batch: 2, steps: 2, tokens: true, loss: 'nll', seed: 14, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
+];
+
 export interface ParityRow {
   quantity: string;
   err: number;

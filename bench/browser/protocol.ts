@@ -1,6 +1,8 @@
 // What the bench page (bench-page.ts) exposes to the Node driver (bench/browser.ts) as
 // window.webrnnBench, and what it returns. Everything crosses page.evaluate as JSON.
 import type { Measurement, Timing } from '../measure.js';
+import type { Profile } from '../profile.js';
+import type { GpuOptions } from '../../src/index.js';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu';
 
@@ -25,8 +27,8 @@ export interface PageInfo {
 
 export interface WebrnnBenchApi {
   info(): PageInfo;
-  webrnn(reps: { warmup: number; reps: number }, kernels: 'auto' | 'gpu' | 'cpu'): Promise<Measurement>;
-  profile(kernels: 'auto' | 'gpu' | 'cpu'): Promise<{ kernels: string; rows: { family: string; dispatches: number; ms: number }[] }>;
+  webrnn(reps: { warmup: number; reps: number }, kernels: GpuOptions['kernels']): Promise<Measurement>;
+  profile(kernels: GpuOptions['kernels']): Promise<Profile>;
   tfjs(backend: TfjsBackend, reps: { warmup: number; reps: number }, profile: boolean): Promise<TfjsMeasurement>;
 }
 
