@@ -1,26 +1,33 @@
-// The recurrence over ALL T steps in one dispatch, for shapes where a group of batch rows fits one
-// workgroup (rows are independent, so workgroups never need to meet): `forward` runs the step of
-// step.wgsl for t = 0 … T−1, `backward` the BPTT of bptt.wgsl for t = T−1 … 0 and then d h0.
-// Between steps a workgroup barrier replaces a dispatch boundary.
+// The recurrence over ALL T steps in one dispatch, for shapes where four batch rows' recurrence
+// fits one workgroup (rows are independent, so workgroups never need to meet): `forward` runs the
+// step of step.wgsl for t = 0 … T−1, `backward` the BPTT of bptt.wgsl for t = T−1 … 0 and then
+// d h0. Between steps a workgroup barrier replaces a dispatch boundary.
 //   forward:  h_t = cellForward(A[t], W_hh h_{t−1} + b_hh, c_{t−1})           (shaders/cells.wgsl)
 //   backward: dh_t = dHin[t+1] + direct_{t+1} + W_hhᵀ dR[t+1]; dA, dR from cellBackward
-// Layouts as in step.wgsl / bptt.wgsl. Workgroup memory holds the RB rows' h_{t−1} [RB, H]
-// (forward) or dR_{t+1} [RB, G·H] (backward); c_t, and the carried direct / dc terms, stay in the
-// registers of the invocation that owns unit j.
-// Split: workgroup w owns batch rows w·RB … w·RB + RB − 1; invocation li owns units j = li + q·WGS
-// (q < NQ ≤ 4) of each of those rows.
+// Layouts as in step.wgsl / bptt.wgsl; whhT = W_hhᵀ [H, G·H] row-major (shaders/transpose.wgsl,
+// recorded before the forward), so that the forward's loads coalesce.
+// Split: workgroup w owns batch rows 4w … 4w+3, one per vec4 lane (rows ≥ B are computed on
+// clamped inputs and never stored). Invocation li = s·H + j owns unit j and the s-th of KS slices
+// of the dot products' index (k < H forward, gate row c < G·H backward). Each step: every
+// invocation accumulates its slice for its unit (all gates) and the four rows in vec4 registers,
+// the s > 0 slices go to workgroup memory, and after a barrier the s = 0 invocation of unit j adds
+// them up and runs the cell, publishing h_t (forward) or dR_t (backward) in workgroup memory for
+// the next step. Loads coalesce: consecutive j read consecutive words of whhT (forward) or of
+// W_hh's rows (backward); the state in workgroup memory is read as a broadcast. c_t, and the carried
+// direct / dc terms, stay in the registers of the s = 0 invocation. No private arrays: Dawn clamps
+// their indices, which keeps them out of registers on some GPUs.
 override H: u32;
 override B: u32;
 override CELL: u32;
 override ACT: u32 = 0u;
-override WHH_OFF: u32;
-override WHH_LD: u32;
+override WHH_OFF: u32 = 0u;
+override WHH_LD: u32 = 1u;
 override BHH_OFF: u32 = 0u;
 override HAS_BHH: bool = true;
-override WGS: u32 = 64u;
-override NQ: u32 = 1u;
-override RB: u32 = 1u;    // ≤ 4
-override SHARED: u32 = 1u; // RB·H (forward) or RB·G·H (backward)
+override KS: u32 = 1u;   // slices per unit
+override WGS: u32 = 64u; // H·KS
+override SV: u32 = 1u;   // vec4 slots of state: H (forward) or G·H (backward)
+override PART: u32 = 1u; // vec4 slots of partial sums: (KS−1)·G·H (forward) or (KS−1)·H (backward), ≥ 1
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -31,139 +38,216 @@ override SHARED: u32 = 1u; // RB·H (forward) or RB·G·H (backward)
 @group(0) @binding(6) var<storage, read_write> dAR: array<f32>;
 @group(0) @binding(7) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(8) var<uniform> step: Step;
+@group(0) @binding(9) var<storage, read> whhT: array<f32>;
 
-var<workgroup> sh: array<f32, SHARED>;
+var<workgroup> sv: array<vec4<f32>, SV>;
+var<workgroup> part: array<vec4<f32>, PART>;
 
 fn gates() -> u32 { return gateCount(CELL); }
 
+// Σ_{k in slice s} whhT[k, g·H + j] · h_{t−1}[k] for the gates g < G (vec4 lanes = rows).
+struct Acc {
+  r0: vec4<f32>,
+  r1: vec4<f32>,
+  r2: vec4<f32>,
+  r3: vec4<f32>,
+}
+
+fn forwardSlice(j: u32, s: u32) -> Acc {
+  let G = gates();
+  let GH = G * H;
+  let len = (H + KS - 1u) / KS;
+  let k0 = s * len;
+  let k1 = min(H, k0 + len);
+  var a = Acc(vec4<f32>(), vec4<f32>(), vec4<f32>(), vec4<f32>());
+  var k = k0;
+  for (; k + 2u <= k1; k += 2u) {
+    let h0 = sv[k];
+    let h1 = sv[k + 1u];
+    let w = k * GH + j;
+    a.r0 += whhT[w] * h0 + whhT[w + GH] * h1;
+    if (G > 1u) {
+      a.r1 += whhT[w + H] * h0 + whhT[w + GH + H] * h1;
+      a.r2 += whhT[w + 2u * H] * h0 + whhT[w + GH + 2u * H] * h1;
+    }
+    if (G > 3u) { a.r3 += whhT[w + 3u * H] * h0 + whhT[w + GH + 3u * H] * h1; }
+  }
+  if (k < k1) {
+    let h0 = sv[k];
+    let w = k * GH + j;
+    a.r0 += whhT[w] * h0;
+    if (G > 1u) {
+      a.r1 += whhT[w + H] * h0;
+      a.r2 += whhT[w + 2u * H] * h0;
+    }
+    if (G > 3u) { a.r3 += whhT[w + 3u * H] * h0; }
+  }
+  return a;
+}
+
 @compute @workgroup_size(WGS)
 fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let b0 = wid.x * RB;
   let G = gates();
-  var c = array<array<f32, 4>, 4>(); // [row][q]; explicit zeros: Tint may hoist a declaration out of a loop
-  for (var i = 0u; i < RB; i++) {
-    let b = min(b0 + i, B - 1u);
-    for (var q = 0u; q < NQ; q++) {
-      let j = li + q * WGS;
-      if (j < H) {
-        sh[i * H + j] = hs[b * H + j];
-        if (CELL == 1u) { c[i][q] = cs[b * H + j]; }
-      }
+  let GH = G * H;
+  let j = li % H;
+  let s = li / H;
+  let b0 = wid.x * 4u;
+  var c = vec4<f32>(); // c_{t−1} of the four rows (LSTM), in the s = 0 invocation
+  var bh = vec4<f32>(); // b_hh of unit j, per gate
+  if (s == 0u) {
+    var h = vec4<f32>();
+    for (var i = 0u; i < 4u; i++) {
+      let b = min(b0 + i, B - 1u);
+      h[i] = hs[b * H + j];
+      if (CELL == 1u) { c[i] = cs[b * H + j]; }
+    }
+    sv[j] = h;
+    if (HAS_BHH) {
+      for (var g = 0u; g < G; g++) { bh[g] = params[BHH_OFF + g * H + j]; }
     }
   }
   workgroupBarrier();
   for (var t = 0u; t < step.T; t++) {
-    var hn = array<array<f32, 4>, 4>();
-    for (var q = 0u; q < NQ; q++) {
-      let j = li + q * WGS;
-      if (j >= H) { continue; }
-      // r[g][i] = W_hh[g·H + j, :] · h_{t−1}[row i] + b_hh
-      var r = array<array<f32, 4>, 4>();
-      for (var g = 0u; g < G; g++) {
-        let w0 = WHH_OFF + (g * H + j) * WHH_LD;
-        for (var k = 0u; k < H; k++) {
-          let w = params[w0 + k];
-          for (var i = 0u; i < RB; i++) { r[g][i] += w * sh[i * H + k]; }
-        }
-        if (HAS_BHH) { for (var i = 0u; i < RB; i++) { r[g][i] += params[BHH_OFF + g * H + j]; } }
+    var a = forwardSlice(j, s);
+    if (s > 0u) {
+      let p = (s - 1u) * GH + j;
+      part[p] = a.r0;
+      if (G > 1u) {
+        part[p + H] = a.r1;
+        part[p + 2u * H] = a.r2;
       }
-      for (var i = 0u; i < RB; i++) {
-        let b = b0 + i;
-        if (b >= B) { continue; }
-        let a0 = (t * B + b) * G * H;
-        var a = vec4<f32>();
-        for (var g = 0u; g < G; g++) { a[g] = A[a0 + g * H + j]; }
-        let o = cellForward(CELL, ACT, a, vec4<f32>(r[0][i], r[1][i], r[2][i], r[3][i]), sh[i * H + j], c[i][q]);
-        hn[i][q] = o.h;
-        c[i][q] = o.c;
-        if (CELL == 1u) { cs[((t + 1u) * B + b) * H + j] = o.c; }
-        if (CELL != 0u) {
-          let c0 = (t * B + b) * 4u * H;
-          for (var g = 0u; g < 4u; g++) { cache[c0 + g * H + j] = o.saved[g]; }
-        }
-      }
+      if (G > 3u) { part[p + 3u * H] = a.r3; }
     }
     workgroupBarrier();
-    for (var q = 0u; q < NQ; q++) {
-      let j = li + q * WGS;
-      if (j >= H) { continue; }
-      for (var i = 0u; i < RB; i++) {
-        let b = b0 + i;
-        if (b >= B) { continue; }
-        sh[i * H + j] = hn[i][q];
-        hs[((t + 1u) * B + b) * H + j] = hn[i][q];
+    if (s == 0u) {
+      for (var q = 1u; q < KS; q++) {
+        let p = (q - 1u) * GH + j;
+        a.r0 += part[p];
+        if (G > 1u) {
+          a.r1 += part[p + H];
+          a.r2 += part[p + 2u * H];
+        }
+        if (G > 3u) { a.r3 += part[p + 3u * H]; }
       }
+      let hp = sv[j];
+      var hn = vec4<f32>();
+      for (var i = 0u; i < 4u; i++) {
+        let b = b0 + i;
+        if (b >= B) { break; }
+        let a0 = (t * B + b) * GH + j;
+        var x = vec4<f32>();
+        for (var g = 0u; g < G; g++) { x[g] = A[a0 + g * H]; }
+        let o = cellForward(CELL, ACT, x, vec4<f32>(a.r0[i], a.r1[i], a.r2[i], a.r3[i]) + bh, hp[i], c[i]);
+        hn[i] = o.h;
+        c[i] = o.c;
+        let n = ((t + 1u) * B + b) * H + j;
+        hs[n] = o.h;
+        if (CELL == 1u) { cs[n] = o.c; }
+        if (CELL != 0u) {
+          let c0 = (t * B + b) * 4u * H + j;
+          cache[c0] = o.saved.x;
+          cache[c0 + H] = o.saved.y;
+          cache[c0 + 2u * H] = o.saved.z;
+          cache[c0 + 3u * H] = o.saved.w;
+        }
+      }
+      sv[j] = hn; // every invocation has finished reading h_{t−1} (the barrier above)
     }
     workgroupBarrier();
   }
 }
 
-// W_hhᵀ dR for unit j and each of the RB rows: column j of W_hh against the rows' dR in workgroup memory.
-fn whhT(j: u32) -> array<f32, 4> {
+// Σ_{c in slice s} W_hh[c, j] · dR[c] over the gate rows c < G·H (vec4 lanes = rows).
+fn backwardSlice(j: u32, s: u32) -> vec4<f32> {
   let GH = gates() * H;
-  var rec = array<f32, 4>();
-  for (var k = 0u; k < GH; k++) {
-    let w = params[WHH_OFF + k * WHH_LD + j];
-    for (var i = 0u; i < RB; i++) { rec[i] += w * sh[i * GH + k]; }
+  let len = (GH + KS - 1u) / KS;
+  let c0 = s * len;
+  let c1 = min(GH, c0 + len);
+  var r = vec4<f32>();
+  var r2 = vec4<f32>();
+  var c = c0;
+  for (; c + 2u <= c1; c += 2u) {
+    let w = WHH_OFF + c * WHH_LD + j;
+    r += params[w] * sv[c];
+    r2 += params[w + WHH_LD] * sv[c + 1u];
   }
-  return rec;
+  if (c < c1) { r += params[WHH_OFF + c * WHH_LD + j] * sv[c]; }
+  return r + r2;
+}
+
+// W_hhᵀ dR summed over the KS slices, valid in the s = 0 invocations; ends with a barrier.
+fn recurrent(j: u32, s: u32) -> vec4<f32> {
+  var r = backwardSlice(j, s);
+  if (s > 0u) { part[(s - 1u) * H + j] = r; }
+  workgroupBarrier();
+  if (s == 0u) {
+    for (var q = 1u; q < KS; q++) { r += part[(q - 1u) * H + j]; }
+  }
+  return r;
 }
 
 @compute @workgroup_size(WGS)
 fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let b0 = wid.x * RB;
   let G = gates();
   let GH = G * H;
-  var direct = array<array<f32, 4>, 4>(); // GRU's z ⊙ dh, handed to step t − 1
-  var dc = array<array<f32, 4>, 4>();     // LSTM's dc ⊙ f, handed to step t − 1
+  let j = li % H;
+  let s = li / H;
+  let b0 = wid.x * 4u;
+  var direct = vec4<f32>(); // GRU's z ⊙ dh, handed to step t − 1
+  var dc = vec4<f32>();     // LSTM's dc ⊙ f, handed to step t − 1
   for (var t = step.T; t > 0u; t--) {
-    let s = t - 1u;
-    var dR = array<array<array<f32, 4>, 4>, 4>(); // [row][q][gate], published after the barrier
-    for (var q = 0u; q < NQ; q++) {
-      let j = li + q * WGS;
-      if (j >= H) { continue; }
-      var rec = array<f32, 4>();
-      if (t < step.T) { rec = whhT(j); }
-      for (var i = 0u; i < RB; i++) {
+    let ts = t - 1u;
+    var rec = vec4<f32>();
+    if (t < step.T) {
+      rec = recurrent(j, s);
+    } else {
+      workgroupBarrier(); // the same barriers on every step: uniform control flow
+    }
+    if (s == 0u) {
+      var d0 = vec4<f32>();
+      var d1 = vec4<f32>();
+      var d2 = vec4<f32>();
+      var d3 = vec4<f32>();
+      for (var i = 0u; i < 4u; i++) {
         let b = b0 + i;
-        if (b >= B) { continue; }
-        let hp = (s * B + b) * H;
-        let hn = ((s + 1u) * B + b) * H;
-        let c0 = (s * B + b) * 4u * H;
+        if (b >= B) { break; }
+        let hp = (ts * B + b) * H + j;
+        let hn = ((ts + 1u) * B + b) * H + j;
+        let c0 = (ts * B + b) * 4u * H + j;
         var saved = vec4<f32>();
-        if (CELL != 0u) { saved = vec4<f32>(cache[c0 + j], cache[c0 + H + j], cache[c0 + 2u * H + j], cache[c0 + 3u * H + j]); }
-        let d = cellBackward(CELL, ACT, dHin[hn + j] + direct[i][q] + rec[i], dc[i][q], hs[hn + j], cs[hn + j], cs[hp + j], hs[hp + j], saved);
-        let a0 = (s * B + b) * GH;
+        if (CELL != 0u) { saved = vec4<f32>(cache[c0], cache[c0 + H], cache[c0 + 2u * H], cache[c0 + 3u * H]); }
+        let d = cellBackward(CELL, ACT, dHin[hn] + direct[i] + rec[i], dc[i], hs[hn], cs[hn], cs[hp], hs[hp], saved);
+        let a0 = (ts * B + b) * GH + j;
         let r0 = select(0u, step.T * B * GH, CELL == 2u) + a0; // dR is dA but for the GRU
         for (var g = 0u; g < G; g++) {
-          dAR[a0 + g * H + j] = d.dA[g];
-          dAR[r0 + g * H + j] = d.dR[g];
-          dR[i][q][g] = d.dR[g];
+          dAR[a0 + g * H] = d.dA[g];
+          dAR[r0 + g * H] = d.dR[g];
         }
-        direct[i][q] = d.dhPrevDirect;
-        dc[i][q] = d.dcPrev;
+        d0[i] = d.dR.x;
+        d1[i] = d.dR.y;
+        d2[i] = d.dR.z;
+        d3[i] = d.dR.w;
+        direct[i] = d.dhPrevDirect;
+        dc[i] = d.dcPrev;
       }
-    }
-    workgroupBarrier();
-    for (var q = 0u; q < NQ; q++) {
-      let j = li + q * WGS;
-      if (j >= H) { continue; }
-      for (var i = 0u; i < RB; i++) {
-        for (var g = 0u; g < G; g++) { sh[i * GH + g * H + j] = dR[i][q][g]; }
+      // every invocation has finished reading dR_{t+1} (the barrier in recurrent())
+      sv[j] = d0;
+      if (G > 1u) {
+        sv[H + j] = d1;
+        sv[2u * H + j] = d2;
       }
+      if (G > 3u) { sv[3u * H + j] = d3; }
     }
     workgroupBarrier();
   }
   // d h0 = direct_0 + W_hhᵀ dR_0 + dHin[slot 0];  d c0 = dc_0   (into carry, as bptt.wgsl's to_h0)
-  for (var q = 0u; q < NQ; q++) {
-    let j = li + q * WGS;
-    if (j >= H) { continue; }
-    let rec = whhT(j);
-    for (var i = 0u; i < RB; i++) {
+  let rec = recurrent(j, s);
+  if (s == 0u) {
+    for (var i = 0u; i < 4u; i++) {
       let b = b0 + i;
-      if (b >= B) { continue; }
-      carry[b * H + j] = direct[i][q] + rec[i] + dHin[b * H + j];
-      carry[(B + b) * H + j] = dc[i][q];
+      if (b >= B) { break; }
+      carry[b * H + j] = direct[i] + rec[i] + dHin[b * H + j];
+      carry[(B + b) * H + j] = dc[i];
     }
   }
 }

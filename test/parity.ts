@@ -45,6 +45,7 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   ['a GRU with nonzero h0', { cell: 'gru', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 2, steps: 5, tokens: true, loss: 'nll', seed: 11, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
   ['a 3-layer GRU at odd sizes', { cell: 'gru', inputSize: 6, hiddenSize: 7, numLayers: 3, outputSize: 6, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 12, randomState: true, optimizers: [ADAM_CLIP] }],
   ['a GRU with more hidden units than a workgroup has invocations', { cell: 'gru', inputSize: 5, hiddenSize: 260, outputSize: 5, batch: 2, steps: 2, tokens: true, loss: 'nll', seed: 14, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['an LSTM whose one-dispatch recurrence splits each unit four ways (H 64, B 5)', { cell: 'lstm', inputSize: 6, hiddenSize: 64, outputSize: 6, batch: 5, steps: 4, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
 ];
 

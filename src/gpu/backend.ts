@@ -314,7 +314,8 @@ export class GpuBackend implements Backend {
   /** total: invocations of a 1-D kernel, or an explicit [x, y] workgroup grid. */
   private op(name: KernelName, constants: Constants, buffers: GPUBuffer[], total: number | [number, number], ws: Workspace | null, stepEntry = 0): Op {
     const dyn = Kernels.dynamicBinding(name);
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+    // buffers fill the bindings in order, skipping the dynamic one
+    const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: dyn >= 0 && i >= dyn ? i + 1 : i, resource: { buffer } }));
     if (dyn >= 0) entries.push({ binding: dyn, resource: { buffer: ws!.steps, size: 16 } });
     const bind = this.device.createBindGroup({ layout: this.kernels.layout(name), entries });
     const [x, y] = Array.isArray(total) ? total : name === 'reduce' || name === 'sample' ? [1, 1] : grid(total);
@@ -422,34 +423,57 @@ export class GpuBackend implements Backend {
   }
 
   /**
-   * Whether the whole recurrence runs in one dispatch per layer (shaders/sequence.wgsl): GPU kernels,
-   * hidden units spread over at most 4 per invocation, RB rows' states in workgroup memory, and
-   * the W_hh traffic of B/RB workgroups re-reading it every step kept modest (else the per-step
-   * kernels, whose one W_hh pass per step is shared by all rows, win).
+   * Whether the whole recurrence runs in one dispatch per layer (shaders/sequence.wgsl), and with
+   * how many slices per unit: GPU kernels; H·KS invocations in a workgroup; the state of four rows
+   * and the slices' partial sums in workgroup memory. Every workgroup streams all of W_hh each step
+   * (rows in different workgroups share nothing), so this pays only while W_hh is small and the
+   * workgroups few; beyond that the per-step kernels, which read W_hh once per step across all
+   * rows, win.
    */
-  private persistent(B: number): { WGS: number; NQ: number; RB: number } | null {
+  private persistent(B: number): { KS: number; WGS: number } | null {
     if (this.variant !== 'gpu' || !this.allowPersistent) return null;
     const H = this.cfg.hiddenSize;
     const GH = this.G * H;
     const lim = this.device.limits;
-    const WGS = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX, 64 * Math.ceil(H / 64));
-    const NQ = Math.ceil(H / WGS);
-    if (NQ > 4) return null;
-    const RB = [4, 2, 1].find((rb) => rb * GH * 4 <= lim.maxComputeWorkgroupStorageSize && rb <= B);
-    if (!RB) return null;
-    const trafficPerStep = Math.ceil(B / RB) * GH * H * 4;
-    return trafficPerStep <= 64 * 2 ** 20 ? { WGS, NQ, RB } : null;
+    const maxInv = Math.min(lim.maxComputeInvocationsPerWorkgroup, lim.maxComputeWorkgroupSizeX);
+    const whhBytes = GH * H * 4;
+    if (H > maxInv || whhBytes > GpuBackend.PERSISTENT_MAX_WHH || Math.ceil(B / 4) * whhBytes > GpuBackend.PERSISTENT_MAX_TRAFFIC) return null;
+    const fits = (ks: number): boolean =>
+      H * ks <= maxInv &&
+      (ks === 1 || Math.ceil(H / ks) >= 16) &&
+      16 * (H + Math.max(1, (ks - 1) * GH)) <= lim.maxComputeWorkgroupStorageSize &&
+      16 * (GH + Math.max(1, (ks - 1) * H)) <= lim.maxComputeWorkgroupStorageSize;
+    const KS = [8, 4, 2, 1].find(fits);
+    return KS ? { KS, WGS: H * KS } : null;
   }
 
-  private sequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward', p: { WGS: number; NQ: number; RB: number }): Op {
+  /** W_hh bytes up to which a layer's recurrence may run in one dispatch (see persistent()). */
+  private static readonly PERSISTENT_MAX_WHH = 4 * 2 ** 20;
+  /** W_hh bytes all workgroups together may stream per step. */
+  private static readonly PERSISTENT_MAX_TRAFFIC = 64 * 2 ** 20;
+
+  /** W_hhᵀ per layer for the one-dispatch forward, refreshed by each forward (transposeOp). */
+  private readonly whhT: GPUBuffer[] = [];
+
+  private transposeOp(k: number): Op {
     const l = this.lay.layers[k];
     const H = this.cfg.hiddenSize;
+    const GH = this.G * H;
+    this.whhT[k] ??= this.owner.storage(`W_hh^T l${k}`, GH * H);
+    return this.op('transpose', { ROWS: GH, COLS: H, OFF: l.whh, LD: l.whhLd }, [this.params, this.whhT[k]], GH * H, null);
+  }
+
+  private sequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward', p: { KS: number; WGS: number }): Op {
+    const l = this.lay.layers[k];
+    const H = this.cfg.hiddenSize;
+    const GH = this.G * H;
     const c = {
       H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh,
-      HAS_BHH: l.hasBhh, WGS: p.WGS, NQ: p.NQ, RB: p.RB, SHARED: p.RB * (dir === 'forward' ? H : this.G * H),
+      HAS_BHH: l.hasBhh, KS: p.KS, WGS: p.WGS, SV: dir === 'forward' ? H : GH,
+      PART: Math.max(1, (p.KS - 1) * (dir === 'forward' ? GH : H)),
     };
-    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
-    return this.op(dir === 'forward' ? 'seqForward' : 'seqBackward', c, bufs, [Math.ceil(ws.B / p.RB), 1], ws, ws.T);
+    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k], dir === 'forward' ? this.whhT[k] : this.dummy];
+    return this.op(dir === 'forward' ? 'seqForward' : 'seqBackward', c, bufs, [Math.ceil(ws.B / 4), 1], ws, ws.T);
   }
 
   private forwardPlan(ws: Workspace): Plan {
@@ -468,7 +492,7 @@ export class GpuBackend implements Backend {
         plan.push(this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
       }
       const p = this.persistent(B);
-      if (p) plan.push(this.sequenceOp(ws, k, 'forward', p));
+      if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
       else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));

@@ -15,6 +15,7 @@ import optim from '../../shaders/optim.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
 import generate from '../../shaders/generate.wgsl?raw';
 import sequence from '../../shaders/sequence.wgsl?raw';
+import transpose from '../../shaders/transpose.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 
 /**
@@ -38,8 +39,9 @@ const KERNELS = {
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
   sample: { src: sample, entry: 'main', bindings: 'rwud' },
   generate: { src: generate, entry: 'main', bindings: 'rrwu' },
-  seqForward: { src: sequence, entry: 'forward', bindings: 'rrwwwrwwd' },
-  seqBackward: { src: sequence, entry: 'backward', bindings: 'rrwwwrwwd' },
+  seqForward: { src: sequence, entry: 'forward', bindings: 'rrwwwrwwdr' },
+  seqBackward: { src: sequence, entry: 'backward', bindings: 'rrwwwrwwdr' },
+  transpose: { src: transpose, entry: 'main', bindings: 'rw' },
 } as const;
 
 export type KernelName = keyof typeof KERNELS;
