@@ -15,7 +15,7 @@ export interface Profile {
 }
 
 export function formatProfile(p: Profile): string {
-  const total = p.rows.reduce((a, r) => a + r.ms, 0);
+  const total = p.rows.filter((r) => !r.family.startsWith('TOTAL')).reduce((a, r) => a + r.ms, 0);
   const lines = p.rows.map((r) => `  ${r.family.padEnd(70)} ${String(r.dispatches).padStart(4)} dispatches ${r.ms.toFixed(1).padStart(8)} ms ${((100 * r.ms) / total).toFixed(0).padStart(3)}%`);
   return [`profile of one ${p.shape} step, kernels ${p.kernels}:`, ...lines].join('\n');
 }
@@ -68,6 +68,37 @@ export async function profileStep(
       times.sort((a, b) => a - b);
       rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: times[Math.floor(times.length / 2)] });
     }
+    // The whole step: its recorded work in one submit, timed to onSubmittedWorkDone, against the
+    // trainStep call itself (uploads, submit, the loss read-back) and an empty submit's round trip.
+    const timeIt = async (f: () => Promise<unknown>): Promise<number> => {
+      const ts: number[] = [];
+      for (let r = 0; r < (opts.reps ?? 3); r++) {
+        const t0 = performance.now();
+        await f();
+        ts.push(performance.now() - t0);
+      }
+      return ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+    };
+    const all = ops.filter((o) => o.kind === 'dispatch').length;
+    rows.push({
+      family: 'TOTAL: the whole step in one submit',
+      dispatches: all,
+      ms: await timeIt(async () => {
+        const enc = be.device.createCommandEncoder();
+        be.encode(enc, ops);
+        be.device.queue.submit([enc.finish()]);
+        await be.device.queue.onSubmittedWorkDone();
+      }),
+    });
+    rows.push({ family: 'TOTAL: trainStep() as an app calls it', dispatches: all, ms: await timeIt(() => m.trainStep({ batch: B, steps: T, ids }, { ids })) });
+    rows.push({
+      family: 'TOTAL: an empty submit, to onSubmittedWorkDone',
+      dispatches: 0,
+      ms: await timeIt(async () => {
+        be.device.queue.submit([be.device.createCommandEncoder().finish()]);
+        await be.device.queue.onSubmittedWorkDone();
+      }),
+    });
     return { shape: `${opts.cell} H${opts.hiddenSize} B${B} T${T}`, kernels: m.stats().kernels, rows };
   } finally {
     m.dispose();

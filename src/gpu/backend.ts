@@ -761,8 +761,16 @@ export class GpuBackend implements Backend {
     const enc = this.device.createCommandEncoder();
     this.encode(enc, plan);
     enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
-    await this.submit(enc);
-    await staging.mapAsync(MAP_READ_MODE);
+    // the error scope and the mapping resolve in parallel: one wait for the GPU, not two in a row
+    const checked = this.submit(enc);
+    const mapped = staging.mapAsync(MAP_READ_MODE);
+    try {
+      await checked;
+    } catch (e) {
+      mapped.then(() => staging.unmap(), () => undefined);
+      throw e;
+    }
+    await mapped;
     const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
     staging.unmap();
     this.stagingFree.push(staging);
