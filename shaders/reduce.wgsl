@@ -1,7 +1,13 @@
-// out[OUT_IDX] = Σ_i v_i (or Σ_i v_i² when SQUARE) over in[0, n), n = COUNT.
-// Used for the loss (sum of rowLoss) and the squared gradient norm (over the flat gradient buffer).
-// Split: one workgroup of 256; each invocation strides over the input, then a tree in workgroup memory.
+// out[OUT_IDX + g] = Σ_{i ∈ slice g} v_i (or v_i² when SQUARE), slice g = [g·SLICE, min((g+1)·SLICE, COUNT)).
+// Used for the loss (sum of rowLoss over the B·T rows) and the squared gradient norm (over the flat
+// gradient buffer, up to millions of floats).
+// Split: workgroup g (256 invocations) reduces its own contiguous slice: invocation li adds slice
+// elements li, li + 256, … in order (consecutive lanes read consecutive words), then a fixed tree
+// in workgroup memory. An input longer than one slice takes two dispatches (backend.ts reduceOps):
+// G workgroups write G partials into a scratch buffer, then one workgroup (SLICE ≥ G, SQUARE off)
+// sums those into the output. No atomics, fixed order: the result does not depend on timing.
 override COUNT: u32;
+override SLICE: u32;
 override SQUARE: bool = false;
 override OUT_IDX: u32 = 0u;
 
@@ -11,9 +17,11 @@ override OUT_IDX: u32 = 0u;
 var<workgroup> part: array<f32, 256>;
 
 @compute @workgroup_size(256)
-fn main(@builtin(local_invocation_index) li: u32) {
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let start = wid.x * SLICE;
+  let end = min(COUNT, start + SLICE);
   var s = 0.0;
-  for (var i = li; i < COUNT; i += 256u) {
+  for (var i = start + li; i < end; i += 256u) {
     let x = v[i];
     s += select(x, x * x, SQUARE);
   }
@@ -23,5 +31,5 @@ fn main(@builtin(local_invocation_index) li: u32) {
     if (li < w) { part[li] += part[li + w]; }
     workgroupBarrier();
   }
-  if (li == 0u) { out[OUT_IDX] = part[0]; }
+  if (li == 0u) { out[OUT_IDX + wid.x] = part[0]; }
 }

@@ -47,6 +47,9 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   ['a GRU with more hidden units than a workgroup has invocations', { cell: 'gru', inputSize: 5, hiddenSize: 260, outputSize: 5, batch: 2, steps: 2, tokens: true, loss: 'nll', seed: 14, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['an LSTM whose one-dispatch recurrence splits each unit four ways (H 64, B 5)', { cell: 'lstm', inputSize: 6, hiddenSize: 64, outputSize: 6, batch: 5, steps: 4, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
+  // 640 rows and a 70-token vocabulary: with the 'gpu' kernels the column reductions split their
+  // rows into chunks (and the vocabulary into two), and the 8.7K-float gradient norm into two slices
+  ['a GRU over 640 rows with a 70-token vocabulary', { cell: 'gru', inputSize: 70, hiddenSize: 24, outputSize: 70, batch: 16, steps: 40, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
 ];
 
 export interface ParityRow {

@@ -318,7 +318,7 @@ export class GpuBackend implements Backend {
     const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: dyn >= 0 && i >= dyn ? i + 1 : i, resource: { buffer } }));
     if (dyn >= 0) entries.push({ binding: dyn, resource: { buffer: ws!.steps, size: 16 } });
     const bind = this.device.createBindGroup({ layout: this.kernels.layout(name), entries });
-    const [x, y] = Array.isArray(total) ? total : name === 'reduce' || name === 'sample' ? [1, 1] : grid(total);
+    const [x, y] = Array.isArray(total) ? total : name === 'sample' ? [1, 1] : grid(total);
     return { kind: 'dispatch', pipeline: this.kernels.pipeline(name, constants), bind, offset: dyn >= 0 ? stepEntry * STEP_STRIDE : null, x, y };
   }
 
@@ -345,15 +345,102 @@ export class GpuBackend implements Backend {
     return this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null);
   }
 
-  /** db[n] = Σ_m dY[m, n] into the gradient buffer at `out`. */
-  private colBias(M: number, N: number, dY: GPUBuffer, dyOff: number, out: number): Op {
-    return this.op('colBias', { M, N, DY_OFF: dyOff, OUT_OFF: out }, [dY, this.dummy, this.grads], [Math.ceil(N / 64), 1], null);
+  /**
+   * Σ v_i (or Σ v_i² when square) over `count` floats of src into scalars[outIdx]
+   * (shaders/reduce.wgsl): one workgroup per slice of the input, and when there are several, a
+   * second dispatch sums their partials (in `partials`, reduceSlices(count) floats) in order.
+   */
+  private reduceOps(src: GPUBuffer, count: number, square: boolean, outIdx: number, partials: GPUBuffer): Op[] {
+    const { slice, groups } = this.reduceSlices(count);
+    if (groups === 1) return [this.op('reduce', { COUNT: count, SLICE: slice, SQUARE: square, OUT_IDX: outIdx }, [src, this.scalars], [1, 1], null)];
+    return [
+      this.op('reduce', { COUNT: count, SLICE: slice, SQUARE: square, OUT_IDX: 0 }, [src, partials], [groups, 1], null),
+      this.op('reduce', { COUNT: groups, SLICE: groups, OUT_IDX: outIdx }, [partials, this.scalars], [1, 1], null),
+    ];
   }
 
-  /** dW[n, v] = Σ_{m: ids[m] = v} dY[m, n]: the gradient of the one-hot columns W[:, v]. */
-  private colTokens(ws: Workspace, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number): Op {
-    const VCH = Math.min(64, V);
-    return this.op('colTokens', { M, N, V, VCH, OUT_OFF: out, LD: ld }, [dY, ws.ids, this.grads], [Math.ceil(N / 64), Math.ceil(V / VCH)], null);
+  /**
+   * Slices of a reduction over `count` floats: on a GPU 8192 floats per workgroup (32 per
+   * invocation: 4.5M gradient floats fill the H100 with ~550 workgroups instead of one), at most
+   * 4096 of them; on CPU adapters one workgroup up to 64K floats, so small sums stay one dispatch.
+   */
+  private reduceSlices(count: number): { slice: number; groups: number } {
+    const slice = Math.max(this.variant === 'gpu' ? 8192 : 65536, Math.ceil(count / 4096));
+    return { slice, groups: Math.max(1, Math.ceil(count / slice)) };
+  }
+
+  /** Partials of the squared gradient norm, allocated with the model's training state. */
+  private get gradPartials(): GPUBuffer {
+    return (this.gradPartialsBuf ??= this.owner.storage('grad norm partials', this.reduceSlices(this.lay.total).groups));
+  }
+
+  private gradPartialsBuf: GPUBuffer | null = null;
+
+  /**
+   * Row chunks of a column reduction over M rows into N·V outputs (colgrad.wgsl; V = 1 for a bias):
+   * chunks of at least 256 rows on a GPU (2048 on CPU adapters, so the sizes SwiftShader trains at
+   * stay one dispatch, as before), and of at least V rows, so the partials written stay below the
+   * dY words read; at most 256 chunks, COL_SCRATCH floats of partials, and 65535 workgroups along y.
+   * M below two minimum chunks: one chunk, written straight into the gradient (one dispatch).
+   */
+  private colChunks(M: number, N: number, V: number): { chunks: number; rows: number } {
+    const minRows = Math.max(this.variant === 'gpu' ? 256 : 2048, V);
+    const cap = Math.min(256, Math.floor(GpuBackend.COL_SCRATCH / (N * V)), Math.floor(65535 / Math.ceil(V / 64)));
+    const want = Math.max(1, Math.min(Math.floor(M / minRows), cap));
+    const rows = Math.ceil(M / want);
+    return { chunks: Math.ceil(M / rows), rows };
+  }
+
+  private static readonly COL_SCRATCH = 1 << 22;
+
+  /**
+   * The partials buffer shared by a backward plan's column reductions (they run one after
+   * another): the largest chunks · N · V of its colBias / colTokens calls, owned by the workspace.
+   */
+  private colPartials(ws: Workspace): GPUBuffer {
+    const { outputSize: O, inputSize: I } = this.cfg;
+    const M = ws.B * ws.T;
+    const shapes = [[O, 1], [this.G * this.cfg.hiddenSize, 1]];
+    if (ws.tokens) shapes.push([O, I], [this.G * this.cfg.hiddenSize, I]);
+    let need = 0;
+    for (const [N, V] of shapes) {
+      const { chunks } = this.colChunks(M, N, V);
+      if (chunks > 1) need = Math.max(need, chunks * N * V);
+    }
+    if (need === 0) return this.dummyRw();
+    const b = this.owner.storage('column partials', need);
+    ws.extra.push(b);
+    return b;
+  }
+
+  /** db[n] = Σ_m dY[m, n] into the gradient buffer at `out` (through `part` when M is split). */
+  private colBias(part: GPUBuffer, M: number, N: number, dY: GPUBuffer, dyOff: number, out: number): Op[] {
+    const { chunks, rows } = this.colChunks(M, N, 1);
+    const c = { M, N, DY_OFF: dyOff, ROWS: rows };
+    const wgs: [number, number] = [Math.ceil(N / 64), chunks];
+    if (chunks === 1) return [this.op('colBias', { ...c, OUT_OFF: out }, [dY, this.dummy, this.grads], wgs, null)];
+    return [
+      this.op('colBias', { ...c, OUT_OFF: 0, LD_C: N }, [dY, this.dummy, part], wgs, null),
+      this.op('colChunks', { M, N, CHUNKS: chunks, OUT_OFF: out }, [part, this.dummy, this.grads], N, null),
+    ];
+  }
+
+  /**
+   * dW[n, v] = Σ_{m: ids[m] = v} dY[m, n]: the gradient of the one-hot columns W[:, v], W's
+   * leading dimension `ld` (through `part` when M is split). The vocabulary goes in VCN chunks of
+   * VCH ≤ 64 entries, as even as they come (V = 65: two of 33).
+   */
+  private colTokens(ws: Workspace, part: GPUBuffer, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number): Op[] {
+    const VCN = Math.ceil(V / 64);
+    const VCH = Math.ceil(V / VCN);
+    const { chunks, rows } = this.colChunks(M, N, V);
+    const c = { M, N, V, VCH, VCN, ROWS: rows };
+    const wgs: [number, number] = [Math.ceil(N / 64), VCN * chunks];
+    if (chunks === 1) return [this.op('colTokens', { ...c, OUT_OFF: out, LD_N: ld }, [dY, ws.ids, this.grads], wgs, null)];
+    return [
+      this.op('colTokens', { ...c, OUT_OFF: 0, LD_N: 1, LD_V: N, LD_C: V * N }, [dY, ws.ids, part], wgs, null),
+      this.op('colChunks', { M, N, V, CHUNKS: chunks, OUT_OFF: out, LD_N: ld }, [part, this.dummy, this.grads], N * V, null),
+    ];
   }
 
   /** Projection of layer k's inputs for steps [entry's t0, +nsteps): A = W_ih x + b_ih. */
@@ -504,8 +591,17 @@ export class GpuBackend implements Backend {
     const code = loss === 'nll' ? 0 : loss === 'nll_last' ? 1 : 2;
     return [
       this.op('loss', { O: this.cfg.outputSize, B: ws.B, LOSS: code }, [ws.logits, ws.yIds, ws.yf, ws.dlogits, ws.rowLoss], ws.B * ws.T, ws, ws.T),
-      this.op('reduce', { COUNT: ws.B * ws.T, OUT_IDX: 0 }, [ws.rowLoss, this.scalars], 1, null),
+      ...this.reduceOps(ws.rowLoss, ws.B * ws.T, false, 0, this.lossPartials(ws)),
     ];
+  }
+
+  /** Partials of the loss sum over B·T rows, when that takes more than one workgroup. */
+  private lossPartials(ws: Workspace): GPUBuffer {
+    const { groups } = this.reduceSlices(ws.B * ws.T);
+    if (groups === 1) return this.dummyRw();
+    const b = this.owner.storage('loss partials', groups);
+    ws.extra.push(b);
+    return b;
   }
 
   /** Head backward, then BPTT layer by layer from the top, then every weight gradient. */
@@ -518,14 +614,15 @@ export class GpuBackend implements Backend {
     const tut = lay.fcWx >= 0;
     const headSlot = tut ? 0 : B * H; // the head reads h_{t-1} (tutorial) or h_t
     const plan: Plan = [];
+    const part = this.colPartials(ws);
     for (const d of ws.dH) plan.push({ kind: 'clear', buffer: d });
     // head: dH_top = dlogits · fcW; d fc.weight = dlogitsᵀ · H_top; d fc.bias = Σ_rows dlogits
     plan.push(this.gemm(M, H, O, [ws.dlogits, 0, O, 1], [this.params, lay.fcW, lay.fcLd, 1], [ws.dH[L - 1], headSlot, H]));
     plan.push(this.gemm(O, H, M, [ws.dlogits, 0, 1, O], [ws.hs[L - 1], headSlot, H, 1], [this.grads, lay.fcW, lay.fcLd]));
-    plan.push(this.colBias(M, O, ws.dlogits, 0, lay.fcb));
+    plan.push(...this.colBias(part, M, O, ws.dlogits, 0, lay.fcb));
     if (tut) {
       // the tutorial head's x part: i2o.weight[:, :I]
-      if (ws.tokens) plan.push(this.colTokens(ws, M, O, ws.dlogits, I, lay.fcWx, lay.fcLd));
+      if (ws.tokens) plan.push(...this.colTokens(ws, part, M, O, ws.dlogits, I, lay.fcWx, lay.fcLd));
       else plan.push(this.gemm(O, I, M, [ws.dlogits, 0, 1, O], [ws.x, 0, I, 1], [this.grads, lay.fcWx, lay.fcLd]));
     }
     for (let k = L - 1; k >= 0; k--) {
@@ -537,16 +634,16 @@ export class GpuBackend implements Backend {
         plan.push(this.backOp(ws, k, 0, true));
       }
       // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
-      if (k === 0 && ws.tokens) plan.push(this.colTokens(ws, M, GH, ws.dAR, I, l.wih, l.wihLd));
+      if (k === 0 && ws.tokens) plan.push(...this.colTokens(ws, part, M, GH, ws.dAR, I, l.wih, l.wihLd));
       else {
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
         plan.push(this.gemm(GH, k === 0 ? I : H, M, [ws.dAR, 0, 1, GH], X, [this.grads, l.wih, l.wihLd]));
       }
-      plan.push(this.colBias(M, GH, ws.dAR, 0, l.bih));
+      plan.push(...this.colBias(part, M, GH, ws.dAR, 0, l.bih));
       // dW_hh = dRᵀ · H_prev (h_0..h_{T-1}); db_hh = Σ dR
       const dR = this.cfg.cell === 'gru' ? M * GH : 0;
       plan.push(this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
-      if (l.hasBhh) plan.push(this.colBias(M, GH, ws.dAR, dR, l.bhh));
+      if (l.hasBhh) plan.push(...this.colBias(part, M, GH, ws.dAR, dR, l.bhh));
       // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
       if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
       plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: ws.dh0, dstOff: k * B * H * 4, bytes: B * H * 4 });
@@ -559,7 +656,7 @@ export class GpuBackend implements Backend {
     const o = this.opts!;
     const n = this.lay.total;
     return [
-      this.op('reduce', { COUNT: n, SQUARE: true, OUT_IDX: 1 }, [this.grads, this.scalars], 1, null),
+      ...this.reduceOps(this.grads, n, true, 1, this.gradPartials),
       // SGD has no second moment: its v binding is a placeholder
       this.op('optim', { COUNT: n, ADAM: o.optimizer.type === 'adam', CLIP: o.clip !== null }, [this.params, this.grads, this.m, o.optimizer.type === 'adam' ? this.v : this.dummyRw(), this.scalars, this.optUniform], n, null),
     ];

@@ -34,6 +34,7 @@ const KERNELS = {
   gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
+  colChunks: { src: colgrad, entry: 'chunks', bindings: 'rrw' },
   loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
