@@ -5,9 +5,18 @@
 //   head:     z = fc.weight · h^{L−1} + fc.bias;   x_{p+1} ~ softmax(z / temperature) over the top k
 // Layout: every layer's h (and c) lives in workgroup memory [L, H]; parameter offsets come from
 // `lay` (per layer: W_ih, its leading dimension, W_hh, b_ih, b_hh; then fc.weight, H, fc.bias).
-// Split: invocation li owns hidden units j = li + q·WGS (q < NQ ≤ 4) and logits o = li + q·WGS;
-// workgroup barriers separate reading h_{t−1} from writing h_t. Sampling's selection of the top k is
-// parallel (each o counts the logits above it); the final inverse-CDF scan is serial in invocation 0.
+// Weights are row-major, a row's H words contiguous.
+// Split, cell: S = 1: invocation li owns units j = li + q·WGS (q < NQ ≤ 4) and walks its rows'
+// dot products alone (few invocations, few barriers: the CPU adapter's choice). S > 1: each row of
+// W_hh (and of W_ih above layer 0) is cut into S k-slices i ≡ s (mod S); invocation w = row·S + s
+// (w = li + n·WGS) sums its slice, so consecutive invocations read consecutive words of a row, and
+// writes the partial sum to pw[s, row]; after a barrier unit j's owner adds the S partials per gate.
+// Split, head: the same with SO slices per logit row (SO = 1: invocation o sums row o alone).
+// Sampling, two-level over chunks of CH logits (NC = ⌈O/CH⌉ chunks, invocation c owns chunk c):
+// each chunk's argmax, then its sum of e_o = exp((z_o − max z)/temperature) over the kept o, then
+// the inverse CDF: F(o) = (Σ_{c' < c} T_c', summed in chunk order) + (running sum inside chunk c);
+// total = F(O − 1) exactly, and the one chunk with F(before it) ≤ u·total picks its first o with
+// F(o) > u·total. The top-k selection (each o counts the logits above it) is parallel over o.
 override H: u32;
 override L: u32;
 override O: u32;
@@ -17,6 +26,11 @@ override WGS: u32 = 64u;
 override NQ: u32 = 1u;
 override HL: u32 = 1u; // L·H
 override CL: u32 = 1u; // L·H for LSTM, else 1
+override S: u32 = 1u;  // k-slices per cell row
+override SO: u32 = 1u; // k-slices per head row
+override PW: u32 = 1u; // partial sums: max(rows of a layer · S, O · SO), 1 when S = SO = 1
+override CH: u32 = 1u; // logits per sampling chunk
+override NC: u32 = 1u; // ⌈O / CH⌉
 
 struct Sampling {
   temperature: f32,
@@ -35,6 +49,9 @@ var<workgroup> hw: array<f32, HL>;
 var<workgroup> cw: array<f32, CL>;
 var<workgroup> zw: array<f32, O>;
 var<workgroup> keep: array<u32, O>;
+var<workgroup> pw: array<f32, PW>; // [slice, row]
+var<workgroup> bw: array<u32, NC>; // each chunk's argmax
+var<workgroup> tw: array<f32, NC>; // each chunk's Σ e_o
 var<workgroup> tokw: u32;
 
 fn pcg(v: u32) -> u32 {
@@ -45,23 +62,102 @@ fn pcg(v: u32) -> u32 {
 
 fn gates() -> u32 { return gateCount(CELL); }
 
-// The pre-activations of gate g at unit j of layer k: a = W_ih x + b_ih, r = W_hh h + b_hh.
+// One k-slice of a dot product: Σ params[w0 + i]·hw[v0 + i] over i = sl, sl + st, … < H, eight
+// independent loads per iteration into two vec4 accumulators.
+fn dotSlice(w0: u32, v0: u32, sl: u32, st: u32) -> f32 {
+  var a = vec4<f32>();
+  var b = vec4<f32>();
+  var i = sl;
+  for (; i + 7u * st < H; i += 8u * st) {
+    a += vec4<f32>(params[w0 + i], params[w0 + i + st], params[w0 + i + 2u * st], params[w0 + i + 3u * st]) *
+      vec4<f32>(hw[v0 + i], hw[v0 + i + st], hw[v0 + i + 2u * st], hw[v0 + i + 3u * st]);
+    let i4 = i + 4u * st;
+    b += vec4<f32>(params[w0 + i4], params[w0 + i4 + st], params[w0 + i4 + 2u * st], params[w0 + i4 + 3u * st]) *
+      vec4<f32>(hw[v0 + i4], hw[v0 + i4 + st], hw[v0 + i4 + 2u * st], hw[v0 + i4 + 3u * st]);
+  }
+  for (; i < H; i += st) { a.x += params[w0 + i] * hw[v0 + i]; }
+  let t = a + b;
+  return (t.x + t.y) + (t.z + t.w);
+}
+
+// Rows of layer k's partial sums: W_hh's G·H, then (above layer 0) W_ih's G·H.
+fn rowsOf(k: u32) -> u32 { return select(1u, 2u, k > 0u) * gates() * H; }
+
+// S > 1: every k-slice of layer k's rows into pw[s, row].
+fn cellPartials(k: u32, li: u32) {
+  let m = k * 5u;
+  let GH = gates() * H;
+  let R = rowsOf(k);
+  for (var w = li; w < R * S; w += WGS) {
+    let row = w / S;
+    let sl = w % S;
+    var part = 0.0;
+    if (row < GH) {
+      part = dotSlice(lay[m + 2u] + row * H, k * H, sl, S);
+    } else {
+      part = dotSlice(lay[m] + (row - GH) * lay[m + 1u], (k - 1u) * H, sl, S);
+    }
+    pw[sl * R + row] = part;
+  }
+}
+
+// The pre-activations of gate g at unit j of layer k: a = W_ih x + b_ih, r = W_hh h + b_hh, from
+// the partial sums (S > 1) or whole (S = 1).
 fn preact(k: u32, g: u32, j: u32, tok: u32) -> vec2<f32> {
   let m = k * 5u;
   let row = g * H + j;
-  let ld = lay[m + 1u];
   var a = params[lay[m + 3u] + row];
-  if (k == 0u) {
-    a += params[lay[m] + row * ld + tok];
-  } else {
-    let w0 = lay[m] + row * ld;
-    let h0 = (k - 1u) * H;
-    for (var i = 0u; i < H; i++) { a += params[w0 + i] * hw[h0 + i]; }
-  }
   var r = params[lay[m + 4u] + row];
-  let w1 = lay[m + 2u] + row * H;
-  for (var i = 0u; i < H; i++) { r += params[w1 + i] * hw[k * H + i]; }
+  if (k == 0u) { a += params[lay[m] + row * lay[m + 1u] + tok]; }
+  if (S == 1u) {
+    if (k > 0u) { a += dotSlice(lay[m] + row * lay[m + 1u], (k - 1u) * H, 0u, 1u); }
+    r += dotSlice(lay[m + 2u] + row * H, k * H, 0u, 1u);
+  } else {
+    let R = rowsOf(k);
+    let GH = gates() * H;
+    for (var sl = 0u; sl < S; sl++) { r += pw[sl * R + row]; }
+    if (k > 0u) {
+      for (var sl = 0u; sl < S; sl++) { a += pw[sl * R + GH + row]; }
+    }
+  }
   return vec2<f32>(a, r);
+}
+
+// Unit j of layer k, gates unrolled so the gate vectors stay in registers.
+fn unitForward(k: u32, j: u32, tok: u32) -> CellOut {
+  var a = vec4<f32>();
+  var r = vec4<f32>();
+  let p0 = preact(k, 0u, j, tok);
+  a.x = p0.x;
+  r.x = p0.y;
+  if (gates() > 1u) {
+    let p1 = preact(k, 1u, j, tok);
+    let p2 = preact(k, 2u, j, tok);
+    a.y = p1.x;
+    r.y = p1.y;
+    a.z = p2.x;
+    r.z = p2.y;
+  }
+  if (gates() > 3u) {
+    let p3 = preact(k, 3u, j, tok);
+    a.w = p3.x;
+    r.w = p3.y;
+  }
+  return cellForward(CELL, ACT, a, r, hw[k * H + j], cw[min(k * H + j, CL - 1u)]);
+}
+
+fn store(k: u32, j: u32, o: CellOut) {
+  hw[k * H + j] = o.h;
+  if (CELL == 1u) { cw[k * H + j] = o.c; }
+}
+
+fn kept(o: u32) -> bool { return s.topK == 0u || s.topK >= O || keep[o] == 1u; }
+
+// The first argmax over the chunks' argmaxes, in chunk order: the first argmax of z.
+fn bestOf() -> u32 {
+  var best = bw[0];
+  for (var c = 1u; c < NC; c++) { if (zw[bw[c]] > zw[best]) { best = bw[c]; } }
+  return best;
 }
 
 @compute @workgroup_size(WGS)
@@ -71,69 +167,110 @@ fn main(@builtin(local_invocation_index) li: u32) {
   if (li == 0u) { tokw = ids[0]; }
   workgroupBarrier();
   let last = s.P + s.NGEN - 1u;
+  let c0 = li * CH;
+  let c1 = min(c0 + CH, O);
   for (var p = 0u; p < last; p++) {
     let tok = tokw;
     for (var k = 0u; k < L; k++) {
-      var hn = array<f32, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
-      var cn = array<f32, 4>();
-      for (var q = 0u; q < NQ; q++) {
-        let j = li + q * WGS;
-        if (j >= H) { continue; }
-        var a = vec4<f32>();
-        var r = vec4<f32>();
-        for (var g = 0u; g < gates(); g++) {
-          let v = preact(k, g, j, tok);
-          a[g] = v.x;
-          r[g] = v.y;
+      if (S == 1u) {
+        // every unit's new state from h_{t−1} first, then (after the barrier) the writes
+        var o0 = CellOut();
+        var o1 = CellOut();
+        var o2 = CellOut();
+        var o3 = CellOut();
+        if (li < H) { o0 = unitForward(k, li, tok); }
+        if (NQ > 1u && li + WGS < H) { o1 = unitForward(k, li + WGS, tok); }
+        if (NQ > 2u && li + 2u * WGS < H) { o2 = unitForward(k, li + 2u * WGS, tok); }
+        if (NQ > 3u && li + 3u * WGS < H) { o3 = unitForward(k, li + 3u * WGS, tok); }
+        workgroupBarrier();
+        if (li < H) { store(k, li, o0); }
+        if (NQ > 1u && li + WGS < H) { store(k, li + WGS, o1); }
+        if (NQ > 2u && li + 2u * WGS < H) { store(k, li + 2u * WGS, o2); }
+        if (NQ > 3u && li + 3u * WGS < H) { store(k, li + 3u * WGS, o3); }
+      } else {
+        cellPartials(k, li);
+        workgroupBarrier();
+        // unit j's owner alone reads and writes h_j (and c_j) now
+        for (var q = 0u; q < NQ; q++) {
+          let j = li + q * WGS;
+          if (j < H) { store(k, j, unitForward(k, j, tok)); }
         }
-        let o = cellForward(CELL, ACT, a, r, hw[k * H + j], cw[min(k * H + j, CL - 1u)]);
-        hn[q] = o.h;
-        cn[q] = o.c;
-      }
-      workgroupBarrier();
-      for (var q = 0u; q < NQ; q++) {
-        let j = li + q * WGS;
-        if (j >= H) { continue; }
-        hw[k * H + j] = hn[q];
-        if (CELL == 1u) { cw[k * H + j] = cn[q]; }
       }
       workgroupBarrier();
     }
     if (p + 1u >= s.P) {
       let fc = L * 5u;
       let top = (L - 1u) * H;
-      for (var o = li; o < O; o += WGS) {
-        var z = params[lay[fc + 2u] + o];
-        let w0 = lay[fc] + o * H;
-        for (var i = 0u; i < H; i++) { z += params[w0 + i] * hw[top + i]; }
-        zw[o] = z;
+      if (SO == 1u) {
+        for (var o = li; o < O; o += WGS) { zw[o] = params[lay[fc + 2u] + o] + dotSlice(lay[fc] + o * H, top, 0u, 1u); }
+      } else {
+        for (var w = li; w < O * SO; w += WGS) {
+          let o = w / SO;
+          let sl = w % SO;
+          pw[sl * O + o] = dotSlice(lay[fc] + o * H, top, sl, SO);
+        }
       }
       workgroupBarrier();
-      for (var o = li; o < O; o += WGS) {
-        var above = 0u;
-        for (var i = 0u; i < O; i++) { if (zw[i] > zw[o]) { above++; } }
-        keep[o] = select(0u, 1u, s.topK == 0u || above < s.topK);
+      if (li < NC) {
+        var best = c0;
+        for (var o = c0; o < c1; o++) {
+          if (SO > 1u) {
+            var z = params[lay[fc + 2u] + o];
+            for (var sl = 0u; sl < SO; sl++) { z += pw[sl * O + o]; }
+            zw[o] = z;
+          }
+          if (zw[o] > zw[best]) { best = o; }
+        }
+        bw[li] = best;
       }
       workgroupBarrier();
-      if (li == 0u) {
+      if (s.topK > 0u && s.topK < O) {
+        for (var o = li; o < O; o += WGS) {
+          var above = 0u;
+          for (var i = 0u; i < O; i++) { if (zw[i] > zw[o]) { above++; } }
+          keep[o] = select(0u, 1u, above < s.topK);
+        }
+        workgroupBarrier();
+      }
+      if (s.temperature <= 0.0) {
+        if (li == 0u) {
+          let best = bestOf();
+          ids[p + 1u] = best;
+          tokw = best;
+        }
+      } else {
         var best = 0u;
-        for (var o = 1u; o < O; o++) { if (zw[o] > zw[best]) { best = o; } }
-        var pick = best;
-        if (s.temperature > 0.0) {
-          let m = zw[best];
-          var total = 0.0;
-          for (var o = 0u; o < O; o++) { if (keep[o] == 1u) { total += exp((zw[o] - m) / s.temperature); } }
+        var m = 0.0;
+        if (li < NC) {
+          best = bestOf();
+          m = zw[best];
+          var t = 0.0;
+          for (var o = c0; o < c1; o++) { if (kept(o)) { t += exp((zw[o] - m) / s.temperature); } }
+          tw[li] = t;
+        }
+        if (NC > 1u) { workgroupBarrier(); }
+        if (li < NC) {
+          var off = 0.0;
+          for (var c = 0u; c < li; c++) { off += tw[c]; }
+          var total = off;
+          for (var c = li; c < NC; c++) { total += tw[c]; }
           let goal = f32(pcg(s.seed ^ pcg(p + 1u)) >> 8u) / 16777216.0 * total;
-          var acc = 0.0;
-          for (var o = 0u; o < O; o++) {
-            if (keep[o] == 1u) {
-              acc += exp((zw[o] - m) / s.temperature);
-              if (acc > goal) { pick = o; break; }
+          var pick = O;
+          if (off <= goal) {
+            var run = 0.0;
+            for (var o = c0; o < c1; o++) {
+              if (kept(o)) {
+                run += exp((zw[o] - m) / s.temperature);
+                if (off + run > goal) { pick = o; break; }
+              }
             }
           }
+          if (li == 0u && !(total > goal)) { pick = best; } // u·total rounded up to total
+          if (pick < O) {
+            ids[p + 1u] = pick;
+            tokw = pick;
+          }
         }
-        ids[p + 1u] = pick;
-        tokw = pick;
       }
     } else if (li == 0u) {
       tokw = ids[p + 1u];
