@@ -62,42 +62,46 @@ fn pcg(v: u32) -> u32 {
 
 fn gates() -> u32 { return gateCount(CELL); }
 
-// One k-slice of a dot product: Σ params[w0 + i]·hw[v0 + i] over i = sl, sl + st, … < H, eight
-// independent loads per iteration into two vec4 accumulators.
+// One k-slice of a dot product: Σ params[w0 + i]·hw[v0 + i] over i = sl + n·st < H, n < ⌈H/st⌉
+// (a trip count fixed at pipeline creation, terms past H masked, so the compiler may unroll and
+// keep many loads in flight), four terms per iteration into a vec4 accumulator.
+fn term(w0: u32, v0: u32, i: u32) -> f32 { return select(0.0, params[w0 + i] * hw[v0 + i], i < H); }
+
 fn dotSlice(w0: u32, v0: u32, sl: u32, st: u32) -> f32 {
   var a = vec4<f32>();
-  var b = vec4<f32>();
-  var i = sl;
-  for (; i + 7u * st < H; i += 8u * st) {
-    a += vec4<f32>(params[w0 + i], params[w0 + i + st], params[w0 + i + 2u * st], params[w0 + i + 3u * st]) *
-      vec4<f32>(hw[v0 + i], hw[v0 + i + st], hw[v0 + i + 2u * st], hw[v0 + i + 3u * st]);
-    let i4 = i + 4u * st;
-    b += vec4<f32>(params[w0 + i4], params[w0 + i4 + st], params[w0 + i4 + 2u * st], params[w0 + i4 + 3u * st]) *
-      vec4<f32>(hw[v0 + i4], hw[v0 + i4 + st], hw[v0 + i4 + 2u * st], hw[v0 + i4 + 3u * st]);
+  let n = (H + st - 1u) / st;
+  if (H % (4u * st) == 0u) { // no term past H: no masks
+    for (var t = 0u; t < n; t += 4u) {
+      let i = sl + t * st;
+      a += vec4<f32>(params[w0 + i], params[w0 + i + st], params[w0 + i + 2u * st], params[w0 + i + 3u * st]) *
+        vec4<f32>(hw[v0 + i], hw[v0 + i + st], hw[v0 + i + 2u * st], hw[v0 + i + 3u * st]);
+    }
+  } else {
+    for (var t = 0u; t < n; t += 4u) {
+      let i = sl + t * st;
+      a += vec4<f32>(term(w0, v0, i), term(w0, v0, i + st), term(w0, v0, i + 2u * st), term(w0, v0, i + 3u * st));
+    }
   }
-  for (; i < H; i += st) { a.x += params[w0 + i] * hw[v0 + i]; }
-  let t = a + b;
-  return (t.x + t.y) + (t.z + t.w);
+  return (a.x + a.y) + (a.z + a.w);
 }
 
 // Rows of layer k's partial sums: W_hh's G·H, then (above layer 0) W_ih's G·H.
 fn rowsOf(k: u32) -> u32 { return select(1u, 2u, k > 0u) * gates() * H; }
 
-// S > 1: every k-slice of layer k's rows into pw[s, row].
+// S > 1: every k-slice of layer k's rows into pw[s, row]; invocation li takes w = li + n·WGS.
 fn cellPartials(k: u32, li: u32) {
   let m = k * 5u;
   let GH = gates() * H;
   let R = rowsOf(k);
-  for (var w = li; w < R * S; w += WGS) {
+  for (var n = 0u; n < (rowsOf(L - 1u) * S + WGS - 1u) / WGS; n++) {
+    let w = li + n * WGS;
     let row = w / S;
     let sl = w % S;
-    var part = 0.0;
     if (row < GH) {
-      part = dotSlice(lay[m + 2u] + row * H, k * H, sl, S);
-    } else {
-      part = dotSlice(lay[m] + (row - GH) * lay[m + 1u], (k - 1u) * H, sl, S);
+      pw[sl * R + row] = dotSlice(lay[m + 2u] + row * H, k * H, sl, S);
+    } else if (row < R) {
+      pw[sl * R + row] = dotSlice(lay[m] + (row - GH) * lay[m + 1u], (k - 1u) * H, sl, S);
     }
-    pw[sl * R + row] = part;
   }
 }
 
@@ -156,8 +160,22 @@ fn kept(o: u32) -> bool { return s.topK == 0u || s.topK >= O || keep[o] == 1u; }
 // The first argmax over the chunks' argmaxes, in chunk order: the first argmax of z.
 fn bestOf() -> u32 {
   var best = bw[0];
-  for (var c = 1u; c < NC; c++) { if (zw[bw[c]] > zw[best]) { best = bw[c]; } }
+  var top = zw[best];
+  for (var c = 1u; c < NC; c++) {
+    let o = bw[c];
+    let v = zw[o];
+    if (v > top) {
+      best = o;
+      top = v;
+    }
+  }
   return best;
+}
+
+// e_o = exp((z_o − m)/temperature) for a kept o < O, else 0 (adding it changes no sum).
+fn weight(o: u32, m: f32) -> f32 {
+  let q = min(o, O - 1u);
+  return select(0.0, exp((zw[q] - m) / s.temperature), o < O && kept(q));
 }
 
 @compute @workgroup_size(WGS)
@@ -168,7 +186,6 @@ fn main(@builtin(local_invocation_index) li: u32) {
   workgroupBarrier();
   let last = s.P + s.NGEN - 1u;
   let c0 = li * CH;
-  let c1 = min(c0 + CH, O);
   for (var p = 0u; p < last; p++) {
     let tok = tokw;
     for (var k = 0u; k < L; k++) {
@@ -204,22 +221,28 @@ fn main(@builtin(local_invocation_index) li: u32) {
       if (SO == 1u) {
         for (var o = li; o < O; o += WGS) { zw[o] = params[lay[fc + 2u] + o] + dotSlice(lay[fc] + o * H, top, 0u, 1u); }
       } else {
-        for (var w = li; w < O * SO; w += WGS) {
+        for (var n = 0u; n < (O * SO + WGS - 1u) / WGS; n++) {
+          let w = li + n * WGS;
           let o = w / SO;
-          let sl = w % SO;
-          pw[sl * O + o] = dotSlice(lay[fc] + o * H, top, sl, SO);
+          if (o < O) { pw[(w % SO) * O + o] = dotSlice(lay[fc] + o * H, top, w % SO, SO); }
         }
       }
       workgroupBarrier();
       if (li < NC) {
         var best = c0;
-        for (var o = c0; o < c1; o++) {
+        var top = -3.4e38;
+        for (var i = 0u; i < CH; i++) {
+          let o = min(c0 + i, O - 1u);
+          var z = zw[o];
           if (SO > 1u) {
-            var z = params[lay[fc + 2u] + o];
+            z = params[lay[fc + 2u] + o];
             for (var sl = 0u; sl < SO; sl++) { z += pw[sl * O + o]; }
-            zw[o] = z;
+            if (c0 + i < O) { zw[o] = z; }
           }
-          if (zw[o] > zw[best]) { best = o; }
+          if (c0 + i < O && (i == 0u || z > top)) {
+            best = o;
+            top = z;
+          }
         }
         bw[li] = best;
       }
@@ -245,25 +268,24 @@ fn main(@builtin(local_invocation_index) li: u32) {
           best = bestOf();
           m = zw[best];
           var t = 0.0;
-          for (var o = c0; o < c1; o++) { if (kept(o)) { t += exp((zw[o] - m) / s.temperature); } }
+          for (var i = 0u; i < CH; i++) { t += weight(c0 + i, m); }
           tw[li] = t;
         }
         if (NC > 1u) { workgroupBarrier(); }
         if (li < NC) {
+          // off = Σ_{c < li} T_c and total = Σ_c T_c along one chain, so F(O − 1) = total exactly
           var off = 0.0;
-          for (var c = 0u; c < li; c++) { off += tw[c]; }
-          var total = off;
-          for (var c = li; c < NC; c++) { total += tw[c]; }
+          var total = 0.0;
+          for (var c = 0u; c < NC; c++) {
+            if (c == li) { off = total; }
+            total += tw[c];
+          }
           let goal = f32(pcg(s.seed ^ pcg(p + 1u)) >> 8u) / 16777216.0 * total;
           var pick = O;
-          if (off <= goal) {
-            var run = 0.0;
-            for (var o = c0; o < c1; o++) {
-              if (kept(o)) {
-                run += exp((zw[o] - m) / s.temperature);
-                if (off + run > goal) { pick = o; break; }
-              }
-            }
+          var run = 0.0;
+          for (var i = 0u; i < CH; i++) {
+            run += weight(c0 + i, m);
+            if (pick == O && off <= goal && off + run > goal) { pick = c0 + i; }
           }
           if (li == 0u && !(total > goal)) { pick = best; } // u·total rounded up to total
           if (pick < O) {
