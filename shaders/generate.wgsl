@@ -88,9 +88,22 @@ fn dotSlice(w0: u32, v0: u32, sl: u32, st: u32) -> f32 {
 // Rows of layer k's partial sums: W_hh's G·H, then (above layer 0) W_ih's G·H.
 fn rowsOf(k: u32) -> u32 { return select(1u, 2u, k > 0u) * gates() * H; }
 
-// S > 1: every k-slice of layer k's rows into pw[s, row]; invocation li takes w = li + n·WGS.
-fn cellPartials(k: u32, li: u32) {
+// Layer k's parameter offsets (lay's five words), read once per layer.
+struct LayerAt {
+  wih: u32,
+  ld: u32,
+  whh: u32,
+  bih: u32,
+  bhh: u32,
+}
+
+fn layerAt(k: u32) -> LayerAt {
   let m = k * 5u;
+  return LayerAt(lay[m], lay[m + 1u], lay[m + 2u], lay[m + 3u], lay[m + 4u]);
+}
+
+// S > 1: every k-slice of layer k's rows into pw[s, row]; invocation li takes w = li + n·WGS.
+fn cellPartials(lw: LayerAt, k: u32, li: u32) {
   let GH = gates() * H;
   let R = rowsOf(k);
   for (var n = 0u; n < (rowsOf(L - 1u) * S + WGS - 1u) / WGS; n++) {
@@ -98,24 +111,57 @@ fn cellPartials(k: u32, li: u32) {
     let row = w / S;
     let sl = w % S;
     if (row < GH) {
-      pw[sl * R + row] = dotSlice(lay[m + 2u] + row * H, k * H, sl, S);
+      pw[sl * R + row] = dotSlice(lw.whh + row * H, k * H, sl, S);
     } else if (row < R) {
-      pw[sl * R + row] = dotSlice(lay[m] + (row - GH) * lay[m + 1u], (k - 1u) * H, sl, S);
+      pw[sl * R + row] = dotSlice(lw.wih + (row - GH) * lw.ld, (k - 1u) * H, sl, S);
     }
   }
 }
 
-// The pre-activations of gate g at unit j of layer k: a = W_ih x + b_ih, r = W_hh h + b_hh, from
-// the partial sums (S > 1) or whole (S = 1).
-fn preact(k: u32, g: u32, j: u32, tok: u32) -> vec2<f32> {
-  let m = k * 5u;
+// The parts of unit j's gate pre-activations that need no h, loaded before the dot products so
+// their latency hides behind them: a = b_ih (+ W_ih[:, x_p] at layer 0), r = b_hh; gates unrolled
+// so the gate vectors stay in registers.
+struct Pre {
+  a: vec4<f32>,
+  r: vec4<f32>,
+}
+
+fn gateBase(lw: LayerAt, k: u32, g: u32, j: u32, tok: u32) -> vec2<f32> {
   let row = g * H + j;
-  var a = params[lay[m + 3u] + row];
-  var r = params[lay[m + 4u] + row];
-  if (k == 0u) { a += params[lay[m] + row * lay[m + 1u] + tok]; }
+  var a = params[lw.bih + row];
+  if (k == 0u) { a += params[lw.wih + row * lw.ld + tok]; }
+  return vec2<f32>(a, params[lw.bhh + row]);
+}
+
+fn unitBase(lw: LayerAt, k: u32, j: u32, tok: u32) -> Pre {
+  var p = Pre();
+  let p0 = gateBase(lw, k, 0u, j, tok);
+  p.a.x = p0.x;
+  p.r.x = p0.y;
+  if (gates() > 1u) {
+    let p1 = gateBase(lw, k, 1u, j, tok);
+    let p2 = gateBase(lw, k, 2u, j, tok);
+    p.a.y = p1.x;
+    p.r.y = p1.y;
+    p.a.z = p2.x;
+    p.r.z = p2.y;
+  }
+  if (gates() > 3u) {
+    let p3 = gateBase(lw, k, 3u, j, tok);
+    p.a.w = p3.x;
+    p.r.w = p3.y;
+  }
+  return p;
+}
+
+// (W_ih h^{k−1}, W_hh h^k) at gate g, unit j: from the partial sums (S > 1) or whole (S = 1).
+fn gateSums(lw: LayerAt, k: u32, g: u32, j: u32) -> vec2<f32> {
+  let row = g * H + j;
+  var a = 0.0;
+  var r = 0.0;
   if (S == 1u) {
-    if (k > 0u) { a += dotSlice(lay[m] + row * lay[m + 1u], (k - 1u) * H, 0u, 1u); }
-    r += dotSlice(lay[m + 2u] + row * H, k * H, 0u, 1u);
+    if (k > 0u) { a = dotSlice(lw.wih + row * lw.ld, (k - 1u) * H, 0u, 1u); }
+    r = dotSlice(lw.whh + row * H, k * H, 0u, 1u);
   } else {
     let R = rowsOf(k);
     let GH = gates() * H;
@@ -127,25 +173,24 @@ fn preact(k: u32, g: u32, j: u32, tok: u32) -> vec2<f32> {
   return vec2<f32>(a, r);
 }
 
-// Unit j of layer k, gates unrolled so the gate vectors stay in registers.
-fn unitForward(k: u32, j: u32, tok: u32) -> CellOut {
-  var a = vec4<f32>();
-  var r = vec4<f32>();
-  let p0 = preact(k, 0u, j, tok);
-  a.x = p0.x;
-  r.x = p0.y;
+fn unitForward(lw: LayerAt, k: u32, j: u32, base: Pre) -> CellOut {
+  var a = base.a;
+  var r = base.r;
+  let p0 = gateSums(lw, k, 0u, j);
+  a.x += p0.x;
+  r.x += p0.y;
   if (gates() > 1u) {
-    let p1 = preact(k, 1u, j, tok);
-    let p2 = preact(k, 2u, j, tok);
-    a.y = p1.x;
-    r.y = p1.y;
-    a.z = p2.x;
-    r.z = p2.y;
+    let p1 = gateSums(lw, k, 1u, j);
+    let p2 = gateSums(lw, k, 2u, j);
+    a.y += p1.x;
+    r.y += p1.y;
+    a.z += p2.x;
+    r.z += p2.y;
   }
   if (gates() > 3u) {
-    let p3 = preact(k, 3u, j, tok);
-    a.w = p3.x;
-    r.w = p3.y;
+    let p3 = gateSums(lw, k, 3u, j);
+    a.w += p3.x;
+    r.w += p3.y;
   }
   return cellForward(CELL, ACT, a, r, hw[k * H + j], cw[min(k * H + j, CL - 1u)]);
 }
@@ -186,45 +231,52 @@ fn main(@builtin(local_invocation_index) li: u32) {
   workgroupBarrier();
   let last = s.P + s.NGEN - 1u;
   let c0 = li * CH;
+  let fcW = lay[L * 5u];
+  let fcb = lay[L * 5u + 2u];
   for (var p = 0u; p < last; p++) {
     let tok = tokw;
     for (var k = 0u; k < L; k++) {
+      let lw = layerAt(k);
       if (S == 1u) {
         // every unit's new state from h_{t−1} first, then (after the barrier) the writes
         var o0 = CellOut();
         var o1 = CellOut();
         var o2 = CellOut();
         var o3 = CellOut();
-        if (li < H) { o0 = unitForward(k, li, tok); }
-        if (NQ > 1u && li + WGS < H) { o1 = unitForward(k, li + WGS, tok); }
-        if (NQ > 2u && li + 2u * WGS < H) { o2 = unitForward(k, li + 2u * WGS, tok); }
-        if (NQ > 3u && li + 3u * WGS < H) { o3 = unitForward(k, li + 3u * WGS, tok); }
+        if (li < H) { o0 = unitForward(lw, k, li, unitBase(lw, k, li, tok)); }
+        if (NQ > 1u && li + WGS < H) { o1 = unitForward(lw, k, li + WGS, unitBase(lw, k, li + WGS, tok)); }
+        if (NQ > 2u && li + 2u * WGS < H) { o2 = unitForward(lw, k, li + 2u * WGS, unitBase(lw, k, li + 2u * WGS, tok)); }
+        if (NQ > 3u && li + 3u * WGS < H) { o3 = unitForward(lw, k, li + 3u * WGS, unitBase(lw, k, li + 3u * WGS, tok)); }
         workgroupBarrier();
         if (li < H) { store(k, li, o0); }
         if (NQ > 1u && li + WGS < H) { store(k, li + WGS, o1); }
         if (NQ > 2u && li + 2u * WGS < H) { store(k, li + 2u * WGS, o2); }
         if (NQ > 3u && li + 3u * WGS < H) { store(k, li + 3u * WGS, o3); }
       } else {
-        cellPartials(k, li);
+        var base = Pre();
+        if (li < H) { base = unitBase(lw, k, li, tok); }
+        cellPartials(lw, k, li);
         workgroupBarrier();
         // unit j's owner alone reads and writes h_j (and c_j) now
-        for (var q = 0u; q < NQ; q++) {
+        if (li < H) { store(k, li, unitForward(lw, k, li, base)); }
+        for (var q = 1u; q < NQ; q++) {
           let j = li + q * WGS;
-          if (j < H) { store(k, j, unitForward(k, j, tok)); }
+          if (j < H) { store(k, j, unitForward(lw, k, j, unitBase(lw, k, j, tok))); }
         }
       }
       workgroupBarrier();
     }
     if (p + 1u >= s.P) {
-      let fc = L * 5u;
       let top = (L - 1u) * H;
       if (SO == 1u) {
-        for (var o = li; o < O; o += WGS) { zw[o] = params[lay[fc + 2u] + o] + dotSlice(lay[fc] + o * H, top, 0u, 1u); }
+        for (var o = li; o < O; o += WGS) { zw[o] = params[fcb + o] + dotSlice(fcW + o * H, top, 0u, 1u); }
       } else {
+        // slice 0 also carries fc.bias, so no global load waits behind the barrier
         for (var n = 0u; n < (O * SO + WGS - 1u) / WGS; n++) {
           let w = li + n * WGS;
           let o = w / SO;
-          if (o < O) { pw[(w % SO) * O + o] = dotSlice(lay[fc] + o * H, top, w % SO, SO); }
+          let sl = w % SO;
+          if (o < O) { pw[sl * O + o] = select(0.0, params[fcb + o], sl == 0u) + dotSlice(fcW + o * H, top, sl, SO); }
         }
       }
       workgroupBarrier();
@@ -235,7 +287,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
           let o = min(c0 + i, O - 1u);
           var z = zw[o];
           if (SO > 1u) {
-            z = params[lay[fc + 2u] + o];
+            z = 0.0;
             for (var sl = 0u; sl < SO; sl++) { z += pw[sl * O + o]; }
             if (c0 + i < O) { zw[o] = z; }
           }

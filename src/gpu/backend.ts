@@ -833,7 +833,7 @@ export class GpuBackend implements Backend {
     if (this.variant === 'cpu') return split(1, 1, O, Math.max(H, O));
     const SO = [8, 4, 2].find((k) => k <= H && O * k <= maxWGS) ?? 1;
     const CH = Math.max(2, Math.ceil(Math.sqrt(O)));
-    for (const S of [32, 16, 8, 4, 2, 1].filter((k) => k <= H)) {
+    for (const S of [16, 8, 4, 2, 1].filter((k) => k <= H)) {
       const work = Math.max(H, O * SO, Math.min(rows * S, 1024));
       const g = split(S, SO, CH, work) ?? split(S, 1, CH, work);
       if (g) return g;
