@@ -12,6 +12,8 @@
 // (w = li + n·WGS) sums its slice, so consecutive invocations read consecutive words of a row, and
 // writes the partial sum to pw[s, row]; after a barrier unit j's owner adds the S partials per gate.
 // Split, head: the same with SO slices per logit row (SO = 1: invocation o sums row o alone).
+// V4 (H % 4 = 0, rows 16-byte aligned): a slice is every st-th vec4 of the row instead of every
+// st-th word, one 16-byte load per four terms.
 // Sampling, two-level over chunks of CH logits (NC = ⌈O/CH⌉ chunks, invocation c owns chunk c):
 // each chunk's argmax, then its sum of e_o = exp((z_o − max z)/temperature) over the kept o, then
 // the inverse CDF: F(o) = (Σ_{c' < c} T_c', summed in chunk order) + (running sum inside chunk c);
@@ -31,6 +33,7 @@ override SO: u32 = 1u; // k-slices per head row
 override PW: u32 = 1u; // partial sums: max(rows of a layer · S, O · SO), 1 when S = SO = 1
 override CH: u32 = 1u; // logits per sampling chunk
 override NC: u32 = 1u; // ⌈O / CH⌉
+override V4: bool = false; // every weight row 16-byte aligned (H % 4 = 0): k-slices of vec4s
 
 struct Sampling {
   temperature: f32,
@@ -44,6 +47,7 @@ struct Sampling {
 @group(0) @binding(1) var<storage, read> lay: array<u32>;
 @group(0) @binding(2) var<storage, read_write> ids: array<u32>;
 @group(0) @binding(3) var<uniform> s: Sampling;
+@group(0) @binding(4) var<storage, read> params4: array<vec4<f32>>; // params again, for 16-byte loads
 
 var<workgroup> hw: array<f32, HL>;
 var<workgroup> cw: array<f32, CL>;
@@ -69,6 +73,17 @@ fn term(w0: u32, v0: u32, i: u32) -> f32 { return select(0.0, params[w0 + i] * h
 
 fn dotSlice(w0: u32, v0: u32, sl: u32, st: u32) -> f32 {
   var a = vec4<f32>();
+  if (V4) { // slice sl of the row's H/4 vec4s: q = sl + n·st, one 16-byte load each
+    let H4 = H / 4u;
+    for (var t = 0u; t < (H4 + st - 1u) / st; t++) {
+      let q = sl + t * st;
+      if (H4 % st == 0u || q < H4) {
+        let i = v0 + 4u * q;
+        a += params4[w0 / 4u + q] * vec4<f32>(hw[i], hw[i + 1u], hw[i + 2u], hw[i + 3u]);
+      }
+    }
+    return (a.x + a.y) + (a.z + a.w);
+  }
   let n = (H + st - 1u) / st;
   if (H % (4u * st) == 0u) { // no term past H: no masks
     for (var t = 0u; t < n; t += 4u) {

@@ -852,8 +852,9 @@ export class GpuBackend implements Backend {
     const constants = {
       H, L, O, CELL: this.cellCode(), ACT: this.actCode(), WGS: g.WGS, NQ: Math.ceil(H / g.WGS),
       HL: L * H, CL: this.cfg.cell === 'lstm' ? L * H : 1, S: g.S, SO: g.SO, PW: g.PW, CH: g.CH, NC: Math.ceil(O / g.CH),
+      V4: H % 4 === 0 && this.lay.fcW % 4 === 0 && this.lay.layers.every((l, k) => l.whh % 4 === 0 && (k === 0 || (l.wih % 4 === 0 && l.wihLd % 4 === 0))),
     };
-    return [this.op('generate', constants, [this.params, metaBuf, ws.ids, this.sampling], [1, 1], null)];
+    return [this.op('generate', constants, [this.params, metaBuf, ws.ids, this.sampling, this.params], [1, 1], null)];
   }
 
   private stepwiseGenerationPlan(ws: Workspace, P: number, length: number): Plan {
