@@ -12,8 +12,8 @@
 // (w = li + n·WGS) sums its slice, so consecutive invocations read consecutive words of a row, and
 // writes the partial sum to pw[s, row]; after a barrier unit j's owner adds the S partials per gate.
 // Split, head: the same with SO slices per logit row (SO = 1: invocation o sums row o alone).
-// V4 (H % 4 = 0, rows 16-byte aligned): a slice is every st-th vec4 of the row instead of every
-// st-th word, one 16-byte load per four terms.
+// V4 (H % 4 = 0, rows 16-byte aligned): a slice is every S-th (SO-th) vec4 of the row instead of
+// every S-th word, one 16-byte load per four terms.
 // Sampling, two-level over chunks of CH logits (NC = ⌈O/CH⌉ chunks, invocation c owns chunk c):
 // each chunk's argmax, then its sum of e_o = exp((z_o − max z)/temperature) over the kept o, then
 // the inverse CDF: F(o) = (Σ_{c' < c} T_c', summed in chunk order) + (running sum inside chunk c);
