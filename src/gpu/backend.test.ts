@@ -60,6 +60,7 @@ describe('the WebGPU scheduler', () => {
     ['an LSTM with H above the workgroup size, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'gpu'],
     ['a relu RNN, fused loop', { cell: 'rnn', nonlinearity: 'relu', hiddenSize: 17, numLayers: 1 }, 'gpu'],
     ['a 2-layer LSTM with the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 20, numLayers: 2 }, 'cpu'],
+    ['an LSTM with H above the workgroup size and the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'cpu'],
     ['the tutorial model, per-step plan', { cell: 'tutorial', hiddenSize: 16, numLayers: 1 }, 'gpu'],
     ['the tutorial model with the CPU-adapter kernels, per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu'],
   ] as const;

@@ -39,7 +39,7 @@ const KERNELS = {
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
   sample: { src: sample, entry: 'main', bindings: 'rwud' },
-  generate: { src: generate, entry: 'main', bindings: 'rrwu' },
+  generate: { src: generate, entry: 'main', bindings: 'rrwur' },
   seqForward: { src: sequence, entry: 'forward', bindings: 'rrwwwrwwdr' },
   seqBackward: { src: sequence, entry: 'backward', bindings: 'rrwwwrwwdr' },
   transpose: { src: transpose, entry: 'main', bindings: 'rw' },
