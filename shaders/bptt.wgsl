@@ -8,8 +8,12 @@
 // by the same invocation (b, j), so no other invocation touches them.
 // Only index j of each gate block is needed, so the gate math is local to (b, j); the recurrent
 // term is the GEMM dR_{t+1} [B, G·H] · W_hh [G·H, H] with the gate math as its epilogue.
-// Split, GPUs (`*_tiled`): 8×8 invocations per 32 rows × 32 units, K in chunks of 16 through
-//   workgroup memory (as gemm.wgsl); W_hh's rows are read along j, so the loads are coalesced.
+// Split, GPUs (`*_tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
+//   tiles would leave SMs idle) × 32 units with 8×8×KS invocations that split K = G·H: a chunk of
+//   KC = 16·KS i is staged in workgroup memory (coalesced: dR read along i, W_hh's rows along j; the
+//   next chunk's loads in flight while this one is multiplied), group kg takes 16 i of it, each
+//   invocation 4·RB sums in vec4 registers; the KS partial sums meet in workgroup memory and the
+//   cell's backward runs once per (row, unit), spread over all invocations.
 // Split, CPU adapters (`*_blocked`): one invocation per 4 rows × 4 units, four vec4 accumulators.
 override H: u32;
 override B: u32;
@@ -59,66 +63,120 @@ fn unitOf(o: Block4, u: u32) -> vec4<f32> {
   return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
 }
 
-const TM: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> tileD: array<f32, 512>; // [32 rows][16 i]
-var<workgroup> tileW: array<f32, 512>; // [16 i][32 units]
+override RB: u32 = 4u; // rows per invocation: 1, 2 or 4
+override KS: u32 = 4u; // K split: the KS groups of 8×8 take 16 i each of a K chunk
+const TN: u32 = 32u;
+const LDW: u32 = TN + 1u; // padded rows of tileW and of the partial sums: no bank conflicts
+override TM: u32 = 8u * RB;
+override KC: u32 = 16u * KS; // K chunk: one pair of barriers per KC
+override LDD: u32 = KC + 1u;
+override W_AT: u32 = TM * LDD; // tileD [TM][LDD] at 0, tileW [KC][LDW] at W_AT
+// The tiles, then (after the K loop, the same memory) partial sums [KS][TM][LDW].
+var<workgroup> sm: array<f32, max(TM * LDD + KC * LDW, KS * TM * LDW)>;
 
-// The 4×4 results (rows ty + 8i, units tx + 8j) of Σ_i dR[t, b, i] · W_hh[i, j] for this tile.
-fn whhTTile(t: u32, lid: vec3<u32>, li: u32, m0: u32, n0: u32) -> array<array<f32, 4>, 4> {
+// Σ_i dR[t, b, i] · W_hh[i, j] for this tile's rows m0 … m0 + TM − 1 and units n0 … n0 + 31
+// (none when `skip`), left in the partial sums (partialSum). Loads: dR along i, W_hh along j.
+fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
   let GH = gates() * H;
   let base = dROffset() + t * B * GH;
-  var acc = array<array<f32, 4>, 4>();
-  for (var k0 = 0u; k0 < GH; k0 += TK) {
-    for (var e = li; e < 512u; e += 64u) {
-      let b = m0 + e / TK;
-      let k = k0 + e % TK;
-      tileD[e] = select(0.0, dAR[base + b * GH + k], b < B && k < GH);
-      let kk = k0 + e / 32u;
-      let j = n0 + e % 32u;
-      tileW[e] = select(0.0, params[WHH_OFF + kk * WHH_LD + j], kk < GH && j < H);
+  let K = select(GH, 0u, skip);
+  let kl = li % KC; // dR: k = kl of rows li / KC + 4i (+ 16)
+  let r0 = li / KC;
+  let jl = li % 32u; // W_hh: unit n0 + jl of rows li / 32 + 2·KS·i, i < 8
+  let i0 = li / 32u;
+  var pd0 = vec4<f32>();
+  var pd1 = vec4<f32>();
+  var pw0 = vec4<f32>();
+  var pw1 = vec4<f32>();
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+  for (var k0 = 0u; k0 < K + KC; k0 += KC) {
+    // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
+    if (k0 < K) {
+      let k = k0 + kl;
+      for (var i = 0u; i < 4u; i++) {
+        let b = m0 + r0 + 4u * i;
+        pd0[i] = select(0.0, dAR[base + b * GH + k], b < B && k < GH && r0 + 4u * i < TM);
+        pd1[i] = select(0.0, dAR[base + (b + 16u) * GH + k], b + 16u < B && k < GH && r0 + 4u * i + 16u < TM);
+        let kw = k0 + i0 + 2u * KS * i;
+        pw0[i] = select(0.0, params[WHH_OFF + kw * WHH_LD + n0 + jl], kw < GH && n0 + jl < H);
+        let kw2 = kw + 8u * KS;
+        pw1[i] = select(0.0, params[WHH_OFF + kw2 * WHH_LD + n0 + jl], kw2 < GH && n0 + jl < H);
+      }
+    }
+    if (k0 > 0u) {
+      // multiply-adds over chunk k0 − KC, already in workgroup memory: kg's 16 i of it
+      let db = lid.y * LDD + lid.z * 16u;
+      let wb = W_AT + lid.z * 16u * LDW + lid.x;
+      for (var kk = 0u; kk < 16u; kk++) {
+        let w = vec4<f32>(sm[wb + kk * LDW], sm[wb + kk * LDW + 8u], sm[wb + kk * LDW + 16u], sm[wb + kk * LDW + 24u]);
+        acc0 += sm[db + kk] * w;
+        if (RB > 1u) { acc1 += sm[db + 8u * LDD + kk] * w; }
+        if (RB > 2u) {
+          acc2 += sm[db + 16u * LDD + kk] * w;
+          acc3 += sm[db + 24u * LDD + kk] * w;
+        }
+      }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
+    if (k0 < K) {
       for (var i = 0u; i < 4u; i++) {
-        let d = tileD[(lid.y + 8u * i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += d * tileW[kk * 32u + lid.x + 8u * j]; }
+        let r = r0 + 4u * i;
+        if (r < TM) { sm[r * LDD + kl] = pd0[i]; }
+        if (r + 16u < TM) { sm[(r + 16u) * LDD + kl] = pd1[i]; }
+        let kw = i0 + 2u * KS * i;
+        sm[W_AT + kw * LDW + jl] = pw0[i];
+        sm[W_AT + (kw + 8u * KS) * LDW + jl] = pw1[i];
       }
     }
     workgroupBarrier();
   }
-  return acc;
+  // this invocation's sums (rows ty + 8i, units tx + 8j) into the partials [kg][TM][LDW]
+  let p = (lid.z * TM + lid.y) * LDW + lid.x;
+  for (var j = 0u; j < 4u; j++) {
+    sm[p + 8u * j] = acc0[j];
+    if (RB > 1u) { sm[p + 8u * LDW + 8u * j] = acc1[j]; }
+    if (RB > 2u) {
+      sm[p + 16u * LDW + 8u * j] = acc2[j];
+      sm[p + 24u * LDW + 8u * j] = acc3[j];
+    }
+  }
+  workgroupBarrier();
 }
 
-@compute @workgroup_size(8, 8)
+// Σ over the KS groups of the partial sums at (row, unit) of the tile.
+fn partialSum(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var g = 0u; g < KS; g++) { s += sm[(g * TM + row) * LDW + col]; }
+  return s;
+}
+
+@compute @workgroup_size(8, 8, KS)
 fn back_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
               @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
   let m0 = wid.y * TM;
-  let n0 = wid.x * 32u;
-  var rec = array<array<f32, 4>, 4>();
-  if (step.first == 0u) { rec = whhTTile(t + 1u, lid, li, m0, n0); }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let b = m0 + lid.y + 8u * i;
-      let u = n0 + lid.x + 8u * j;
-      if (b < B && u < H) { backElement(t, b, u, rec[i][j]); }
-    }
+  let n0 = wid.x * TN;
+  whhTTile(t + 1u, step.first != 0u, lid, li, m0, n0);
+  for (var e = li; e < TM * TN; e += 64u * KS) {
+    let b = m0 + e / TN;
+    let u = n0 + e % TN;
+    if (b < B && u < H) { backElement(t, b, u, partialSum(e / TN, e % TN)); }
   }
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, 8, KS)
 fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
-  let n0 = wid.x * 32u;
-  let rec = whhTTile(0u, lid, li, m0, n0);
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let b = m0 + lid.y + 8u * i;
-      let u = n0 + lid.x + 8u * j;
-      if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + rec[i][j] + dHin[b * H + u]; }
-    }
+  let n0 = wid.x * TN;
+  whhTTile(0u, false, lid, li, m0, n0);
+  for (var e = li; e < TM * TN; e += 64u * KS) {
+    let b = m0 + e / TN;
+    let u = n0 + e % TN;
+    if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + partialSum(e / TN, e % TN) + dHin[b * H + u]; }
   }
 }
 

@@ -5,9 +5,13 @@
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
 // The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
 // each invocation must hold all G gates of the units it finishes. Columns are (gate, unit) pairs.
-// Split, GPUs (`tiled`): a workgroup of 8×8 computes 32 rows × 32 columns through workgroup memory
-//   (K in chunks of 16, as gemm.wgsl); column tx + 8j is gate j of unit u0 + tx (LSTM, GRU: 8
-//   units a tile) or unit u0 + tx + 8j (RNN: 32 units a tile).
+// Split, GPUs (`tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
+//   tiles would leave SMs idle) × 32 columns, column c being gate c / NU of unit u0 + c % NU,
+//   NU = ⌊32 / G⌋ units a tile (RNN 32, GRU 10, LSTM 8). Its 8×8×KS invocations split K: a chunk of
+//   KC = 16·KS k is staged in workgroup memory (coalesced: neighbours load neighbouring k, the next
+//   chunk's loads in flight while this one is multiplied), group kg takes 16 k of it, each invocation
+//   4·RB sums in vec4 registers; the KS partial sums meet in workgroup memory, and the cell update
+//   runs once per (row, unit) of the tile, spread over all invocations.
 // Split, CPU adapters (`blocked`, where barriers are costly and private arrays live in memory):
 //   one invocation per 4 rows × 4 columns, a column being a unit (RNN) or a gate of one unit;
 //   per k it loads 4 words of h and 4 of W_hh for 16 multiply-adds, in four vec4 registers.
@@ -54,51 +58,116 @@ fn pick(c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> v
   return select(select(select(a3, a2, c == 2u), a1, c == 1u), a0, c == 0u);
 }
 
-const TM: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> tileH: array<f32, 512>; // [32 rows][16 k]
-var<workgroup> tileW: array<f32, 512>; // [16 k][32 columns]
+// `tiled`: the workgroup's tile is TM = 8·RB rows × 32 columns; 8×8×KS invocations, invocation
+// (tx, ty, kg) holding rows ty + 8i (i < RB) × columns tx + 8j (j < 4) in named vec4 registers.
+override RB: u32 = 4u; // rows per invocation: 1, 2 or 4
+override KS: u32 = 4u; // K split: the KS groups of 8×8 take 16 k each of a K chunk
+const TN: u32 = 32u;
+const LDW: u32 = TN + 1u; // padded rows of tileW and of the partial sums: no bank conflicts
+override TM: u32 = 8u * RB;
+override KC: u32 = 16u * KS; // K chunk: one pair of barriers per KC
+override LDH: u32 = KC + 1u;
+override W_AT: u32 = TM * LDH; // tileH [TM][LDH] at 0, tileW [KC][LDW] at W_AT
+// The tiles, then (after the K loop, the same memory) partial sums [KS][TM][LDW].
+var<workgroup> sm: array<f32, max(TM * LDH + KC * LDW, KS * TM * LDW)>;
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, 8, KS)
 fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
          @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
   let G = gates();
-  let u0 = wid.x * select(8u, 32u, G == 1u);
+  let NU = TN / G; // units per tile: column c is gate c / NU of unit u0 + c % NU
+  let u0 = wid.x * NU;
   let m0 = wid.y * TM;
-  var acc = array<array<f32, 4>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
-  for (var k0 = 0u; k0 < H; k0 += TK) {
-    for (var e = li; e < 512u; e += 64u) {
-      let b = m0 + e / TK;
-      let k = k0 + e % TK;
-      tileH[e] = select(0.0, hs[(t * B + b) * H + k], b < B && k < H);
-      let kk = k0 + e / 32u;
-      let c = e % 32u;
-      let g = select(c / 8u, 0u, G == 1u);
-      let u = select(u0 + c % 8u, u0 + c, G == 1u);
-      tileW[e] = select(0.0, params[WHH_OFF + (g * H + u) * WHH_LD + kk], kk < H && u < H && g < G);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      for (var i = 0u; i < 4u; i++) {
-        let hv = tileH[(lid.y + 8u * i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += hv * tileW[kk * 32u + lid.x + 8u * j]; }
-      }
-    }
-    workgroupBarrier();
-  }
+  // loads: invocation li takes k = li % KC of rows / columns li / KC + 4i, so neighbours read
+  // neighbouring words of h and of W_hh's rows
+  let kl = li % KC;
+  let r0 = li / KC;
+  var wrow = vec4<u32>(); // W_hh rows of columns r0 + 4i for i < 8 (i ≥ 4: + 16), or H·G when past the tile
+  var wrow2 = vec4<u32>();
   for (var i = 0u; i < 4u; i++) {
-    let b = m0 + lid.y + 8u * i;
-    if (b >= B) { continue; }
-    if (G == 1u) {
-      for (var j = 0u; j < 4u; j++) {
-        let u = u0 + lid.x + 8u * j;
-        if (u < H) { cellUpdate(t, b, u, vec4<f32>(acc[i][j], 0.0, 0.0, 0.0)); }
+    let c = r0 + 4u * i;
+    wrow[i] = select(G * H, (c / NU) * H + u0 + c % NU, c / NU < G && u0 + c % NU < H);
+    let c2 = c + 16u;
+    wrow2[i] = select(G * H, (c2 / NU) * H + u0 + c2 % NU, c2 / NU < G && u0 + c2 % NU < H);
+  }
+  var ph0 = vec4<f32>(); // prefetched h: rows r0 + 4i (ph1: + 16)
+  var ph1 = vec4<f32>();
+  var pw0 = vec4<f32>(); // prefetched W_hh: columns r0 + 4i (pw1: + 16)
+  var pw1 = vec4<f32>();
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+  for (var k0 = 0u; k0 < H + KC; k0 += KC) {
+    // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
+    if (k0 < H) {
+      let k = k0 + kl;
+      for (var i = 0u; i < 4u; i++) {
+        let b = m0 + r0 + 4u * i;
+        ph0[i] = select(0.0, hs[(t * B + b) * H + k], b < B && k < H && r0 + 4u * i < TM);
+        ph1[i] = select(0.0, hs[(t * B + b + 16u) * H + k], b + 16u < B && k < H && r0 + 4u * i + 16u < TM);
+        pw0[i] = select(0.0, params[WHH_OFF + wrow[i] * WHH_LD + k], wrow[i] < G * H && k < H);
+        pw1[i] = select(0.0, params[WHH_OFF + wrow2[i] * WHH_LD + k], wrow2[i] < G * H && k < H);
       }
-    } else if (u0 + lid.x < H) {
-      cellUpdate(t, b, u0 + lid.x, vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+    }
+    if (k0 > 0u) {
+      // multiply-adds over chunk k0 − KC, already in workgroup memory: kg's 16 k of it
+      let hb = lid.y * LDH + lid.z * 16u;
+      let wb = W_AT + lid.z * 16u * LDW + lid.x;
+      for (var kk = 0u; kk < 16u; kk++) {
+        let w = vec4<f32>(sm[wb + kk * LDW], sm[wb + kk * LDW + 8u], sm[wb + kk * LDW + 16u], sm[wb + kk * LDW + 24u]);
+        acc0 += sm[hb + kk] * w;
+        if (RB > 1u) { acc1 += sm[hb + 8u * LDH + kk] * w; }
+        if (RB > 2u) {
+          acc2 += sm[hb + 16u * LDH + kk] * w;
+          acc3 += sm[hb + 24u * LDH + kk] * w;
+        }
+      }
+    }
+    workgroupBarrier();
+    if (k0 < H) {
+      for (var i = 0u; i < 4u; i++) {
+        let r = r0 + 4u * i;
+        if (r < TM) { sm[r * LDH + kl] = ph0[i]; }
+        if (r + 16u < TM) { sm[(r + 16u) * LDH + kl] = ph1[i]; }
+        sm[W_AT + kl * LDW + r] = pw0[i];
+        sm[W_AT + kl * LDW + r + 16u] = pw1[i];
+      }
+    }
+    workgroupBarrier();
+  }
+  storePartials(lid, acc0, acc1, acc2, acc3);
+  workgroupBarrier();
+  for (var e = li; e < TM * NU; e += 64u * KS) {
+    let b = m0 + e / NU;
+    let u = e % NU;
+    if (b < B && u0 + u < H) {
+      var r = vec4<f32>();
+      for (var g = 0u; g < G; g++) { r[g] = partialSum(e / NU, g * NU + u); }
+      cellUpdate(t, b, u0 + u, r);
     }
   }
+}
+
+// This invocation's sums (rows ty + 8i, columns tx + 8j) into the partials [kg][TM][LDW].
+fn storePartials(lid: vec3<u32>, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>) {
+  let p = (lid.z * TM + lid.y) * LDW + lid.x;
+  for (var j = 0u; j < 4u; j++) {
+    sm[p + 8u * j] = acc0[j];
+    if (RB > 1u) { sm[p + 8u * LDW + 8u * j] = acc1[j]; }
+    if (RB > 2u) {
+      sm[p + 16u * LDW + 8u * j] = acc2[j];
+      sm[p + 24u * LDW + 8u * j] = acc3[j];
+    }
+  }
+}
+
+// Σ over the KS groups of the partial sums at (row, column) of the tile.
+fn partialSum(row: u32, col: u32) -> f32 {
+  var s = 0.0;
+  for (var g = 0u; g < KS; g++) { s += sm[(g * TM + row) * LDW + col]; }
+  return s;
 }
 
 @compute @workgroup_size(64)
