@@ -12,8 +12,9 @@
 //   tiles would leave SMs idle) × 32 units with 8×8×KS invocations that split K = G·H: a chunk of
 //   KC = 16·KS i is staged in workgroup memory (coalesced: dR read along i, W_hh's rows along j; the
 //   next chunk's loads in flight while this one is multiplied), group kg takes 16 i of it, each
-//   invocation 4·RB sums in vec4 registers; the KS partial sums meet in workgroup memory and the
-//   cell's backward runs once per (row, unit), spread over all invocations.
+//   invocation 4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial
+//   sums meet in workgroup memory and the cell's backward runs once per (row, unit), spread over all
+//   invocations.
 // Split, CPU adapters (`*_blocked`): one invocation per 4 rows × 4 units, four vec4 accumulators.
 override H: u32;
 override B: u32;
@@ -63,17 +64,6 @@ fn unitOf(o: Block4, u: u32) -> vec4<f32> {
   return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
 }
 
-override RB: u32 = 4u; // rows per invocation: 1, 2 or 4
-override KS: u32 = 4u; // K split: the KS groups of 8×8 take 16 i each of a K chunk
-const TN: u32 = 32u;
-const LDW: u32 = TN + 1u; // padded rows of tileW and of the partial sums: no bank conflicts
-override TM: u32 = 8u * RB;
-override KC: u32 = 16u * KS; // K chunk: one pair of barriers per KC
-override LDD: u32 = KC + 1u;
-override W_AT: u32 = TM * LDD; // tileD [TM][LDD] at 0, tileW [KC][LDW] at W_AT
-// The tiles, then (after the K loop, the same memory) partial sums [KS][TM][LDW].
-var<workgroup> sm: array<f32, max(TM * LDD + KC * LDW, KS * TM * LDW)>;
-
 // Σ_i dR[t, b, i] · W_hh[i, j] for this tile's rows m0 … m0 + TM − 1 and units n0 … n0 + 31
 // (none when `skip`), left in the partial sums (partialSum). Loads: dR along i, W_hh along j.
 fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
@@ -84,73 +74,64 @@ fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
   let r0 = li / KC;
   let jl = li % 32u; // W_hh: unit n0 + jl of rows li / 32 + 2·KS·i, i < 8
   let i0 = li / 32u;
-  var pd0 = vec4<f32>();
+  let dRows0 = xRows(false);
+  let dRows1 = xRows(true);
+  var pd0 = vec4<f32>(); // prefetched dR: rows r0 + 4i (pd1: + 16)
   var pd1 = vec4<f32>();
-  var pw0 = vec4<f32>();
+  var pw0 = vec4<f32>(); // prefetched W_hh: rows i0 + 2·KS·i (pw1: + 8·KS)
   var pw1 = vec4<f32>();
-  var acc0 = vec4<f32>();
-  var acc1 = vec4<f32>();
-  var acc2 = vec4<f32>();
-  var acc3 = vec4<f32>();
+  var acc = Acc();
   for (var k0 = 0u; k0 < K + KC; k0 += KC) {
     // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
     if (k0 < K) {
-      let k = k0 + kl;
-      for (var i = 0u; i < 4u; i++) {
-        let b = m0 + r0 + 4u * i;
-        pd0[i] = select(0.0, dAR[base + b * GH + k], b < B && k < GH && r0 + 4u * i < TM);
-        pd1[i] = select(0.0, dAR[base + (b + 16u) * GH + k], b + 16u < B && k < GH && r0 + 4u * i + 16u < TM);
-        let kw = k0 + i0 + 2u * KS * i;
-        pw0[i] = select(0.0, params[WHH_OFF + kw * WHH_LD + n0 + jl], kw < GH && n0 + jl < H);
-        let kw2 = kw + 8u * KS;
-        pw1[i] = select(0.0, params[WHH_OFF + kw2 * WHH_LD + n0 + jl], kw2 < GH && n0 + jl < H);
-      }
+      pd0 = loadD4(base, m0 + r0, k0 + kl, dRows0);
+      pd1 = loadD4(base, m0 + r0 + 16u, k0 + kl, dRows1);
+      pw0 = loadW4(k0 + i0, n0 + jl);
+      pw1 = loadW4(k0 + i0 + 8u * KS, n0 + jl);
     }
     if (k0 > 0u) {
-      // multiply-adds over chunk k0 − KC, already in workgroup memory: kg's 16 i of it
-      let db = lid.y * LDD + lid.z * 16u;
-      let wb = W_AT + lid.z * 16u * LDW + lid.x;
-      for (var kk = 0u; kk < 16u; kk++) {
-        let w = vec4<f32>(sm[wb + kk * LDW], sm[wb + kk * LDW + 8u], sm[wb + kk * LDW + 16u], sm[wb + kk * LDW + 24u]);
-        acc0 += sm[db + kk] * w;
-        if (RB > 1u) { acc1 += sm[db + 8u * LDD + kk] * w; }
-        if (RB > 2u) {
-          acc2 += sm[db + 16u * LDD + kk] * w;
-          acc3 += sm[db + 24u * LDD + kk] * w;
-        }
-      }
+      acc = mulChunk(lid, acc); // chunk k0 − KC, already in workgroup memory
     }
     workgroupBarrier();
     if (k0 < K) {
-      for (var i = 0u; i < 4u; i++) {
-        let r = r0 + 4u * i;
-        if (r < TM) { sm[r * LDD + kl] = pd0[i]; }
-        if (r + 16u < TM) { sm[(r + 16u) * LDD + kl] = pd1[i]; }
-        let kw = i0 + 2u * KS * i;
-        sm[W_AT + kw * LDW + jl] = pw0[i];
-        sm[W_AT + (kw + 8u * KS) * LDW + jl] = pw1[i];
-      }
+      storeCol4(r0 * LDX + kl, 4u * LDX, dRows0, pd0);
+      storeCol4((r0 + 16u) * LDX + kl, 4u * LDX, dRows1, pd1);
+      storeCol4(Y_AT + i0 * LDW + jl, 2u * KS * LDW, 4u, pw0);
+      storeCol4(Y_AT + (i0 + 8u * KS) * LDW + jl, 2u * KS * LDW, 4u, pw1);
     }
     workgroupBarrier();
   }
-  // this invocation's sums (rows ty + 8i, units tx + 8j) into the partials [kg][TM][LDW]
-  let p = (lid.z * TM + lid.y) * LDW + lid.x;
-  for (var j = 0u; j < 4u; j++) {
-    sm[p + 8u * j] = acc0[j];
-    if (RB > 1u) { sm[p + 8u * LDW + 8u * j] = acc1[j]; }
-    if (RB > 2u) {
-      sm[p + 16u * LDW + 8u * j] = acc2[j];
-      sm[p + 24u * LDW + 8u * j] = acc3[j];
-    }
-  }
+  storePartials(lid, acc);
   workgroupBarrier();
 }
 
-// Σ over the KS groups of the partial sums at (row, unit) of the tile.
-fn partialSum(row: u32, col: u32) -> f32 {
-  var s = 0.0;
-  for (var g = 0u; g < KS; g++) { s += sm[(g * TM + row) * LDW + col]; }
-  return s;
+// dR[t, b + 4i, k] (base: dR at step t) for the first `rows` of i < 4 (zeros past B, G·H).
+fn loadD4(base: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
+  let GH = gates() * H;
+  var v = vec4<f32>();
+  if (k < GH) {
+    let p = base + b * GH + k;
+    if (rows > 0u && b < B) { v.x = dAR[p]; }
+    if (rows > 1u && b + 4u < B) { v.y = dAR[p + 4u * GH]; }
+    if (rows > 2u && b + 8u < B) { v.z = dAR[p + 8u * GH]; }
+    if (rows > 3u && b + 12u < B) { v.w = dAR[p + 12u * GH]; }
+  }
+  return v;
+}
+
+// W_hh[i + 2·KS·l, j] for l < 4 (zeros past G·H, H).
+fn loadW4(i: u32, j: u32) -> vec4<f32> {
+  let GH = gates() * H;
+  let s = 2u * KS;
+  var v = vec4<f32>();
+  if (j < H) {
+    let p = WHH_OFF + i * WHH_LD + j;
+    if (i < GH) { v.x = params[p]; }
+    if (i + s < GH) { v.y = params[p + s * WHH_LD]; }
+    if (i + 2u * s < GH) { v.z = params[p + 2u * s * WHH_LD]; }
+    if (i + 3u * s < GH) { v.w = params[p + 3u * s * WHH_LD]; }
+  }
+  return v;
 }
 
 @compute @workgroup_size(8, 8, KS)

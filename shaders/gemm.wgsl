@@ -46,6 +46,25 @@ fn bAt(li: u32, i: u32) -> vec2<u32> {
   return vec2<u32>(li % TN, li / TN + 4u * i);
 }
 
+// Where (m or n, k) of a tile lives in As / Bs: [k][m or n].
+fn tileAt(e: vec2<u32>) -> u32 { return e.y * LD + e.x; }
+
+// A[m0 + e.x, k0 + e.y], 0 past M, K.
+fn loadA(m0: u32, k0: u32, e: vec2<u32>) -> f32 {
+  let m = m0 + e.x;
+  let k = k0 + e.y;
+  if (m < M && k < K) { return a[A_OFF + m * A_SM + k * A_SK]; }
+  return 0.0;
+}
+
+// B[k0 + e.y, n0 + e.x], 0 past K, N.
+fn loadB(n0: u32, k0: u32, e: vec2<u32>) -> f32 {
+  let n = n0 + e.x;
+  let k = k0 + e.y;
+  if (k < K && n < N) { return b[B_OFF + k * B_SK + n * B_SN]; }
+  return 0.0;
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
@@ -59,16 +78,8 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc3 = vec4<f32>();
   for (var k0 = 0u; k0 < K + TK; k0 += TK) {
     if (k0 < K) {
-      for (var i = 0u; i < 4u; i++) {
-        let ea = aAt(li, i);
-        let am = m0 + ea.x;
-        let ak = k0 + ea.y;
-        pa[i] = select(0.0, a[A_OFF + am * A_SM + ak * A_SK], am < M && ak < K);
-        let eb = bAt(li, i);
-        let bn = n0 + eb.x;
-        let bk = k0 + eb.y;
-        pb[i] = select(0.0, b[B_OFF + bk * B_SK + bn * B_SN], bk < K && bn < N);
-      }
+      pa = vec4<f32>(loadA(m0, k0, aAt(li, 0u)), loadA(m0, k0, aAt(li, 1u)), loadA(m0, k0, aAt(li, 2u)), loadA(m0, k0, aAt(li, 3u)));
+      pb = vec4<f32>(loadB(n0, k0, bAt(li, 0u)), loadB(n0, k0, bAt(li, 1u)), loadB(n0, k0, bAt(li, 2u)), loadB(n0, k0, bAt(li, 3u)));
     }
     if (k0 > 0u) {
       for (var kk = 0u; kk < TK; kk++) {
@@ -82,12 +93,14 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     workgroupBarrier();
     if (k0 < K) {
-      for (var i = 0u; i < 4u; i++) {
-        let ea = aAt(li, i);
-        As[ea.y * LD + ea.x] = pa[i];
-        let eb = bAt(li, i);
-        Bs[eb.y * LD + eb.x] = pb[i];
-      }
+      As[tileAt(aAt(li, 0u))] = pa.x;
+      As[tileAt(aAt(li, 1u))] = pa.y;
+      As[tileAt(aAt(li, 2u))] = pa.z;
+      As[tileAt(aAt(li, 3u))] = pa.w;
+      Bs[tileAt(bAt(li, 0u))] = pb.x;
+      Bs[tileAt(bAt(li, 1u))] = pb.y;
+      Bs[tileAt(bAt(li, 2u))] = pb.z;
+      Bs[tileAt(bAt(li, 3u))] = pb.w;
     }
     workgroupBarrier();
   }
@@ -100,13 +113,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 // Row m of the block: columns n, n + 16, n + 32, n + 48.
 fn store(m: u32, n: u32, v: vec4<f32>) {
   if (m >= M) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    let col = n + 16u * j;
-    if (col >= N) { continue; }
-    var x = v[j];
-    if (HAS_BIAS) { x += bias[BIAS_OFF + col]; }
-    let o = C_OFF + m * C_LD + col;
-    if (ACCUMULATE) { x += c[o]; }
-    c[o] = x;
-  }
+  storeOne(m, n, v.x);
+  storeOne(m, n + 16u, v.y);
+  storeOne(m, n + 32u, v.z);
+  storeOne(m, n + 48u, v.w);
+}
+
+fn storeOne(m: u32, n: u32, v: f32) {
+  if (n >= N) { return; }
+  var x = v;
+  if (HAS_BIAS) { x += bias[BIAS_OFF + n]; }
+  let o = C_OFF + m * C_LD + n;
+  if (ACCUMULATE) { x += c[o]; }
+  c[o] = x;
 }

@@ -10,8 +10,9 @@
 //   NU = ⌊32 / G⌋ units a tile (RNN 32, GRU 10, LSTM 8). Its 8×8×KS invocations split K: a chunk of
 //   KC = 16·KS k is staged in workgroup memory (coalesced: neighbours load neighbouring k, the next
 //   chunk's loads in flight while this one is multiplied), group kg takes 16 k of it, each invocation
-//   4·RB sums in vec4 registers; the KS partial sums meet in workgroup memory, and the cell update
-//   runs once per (row, unit) of the tile, spread over all invocations.
+//   4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial sums meet
+//   in workgroup memory, and the cell update runs once per (row, unit) of the tile, spread over all
+//   invocations.
 // Split, CPU adapters (`blocked`, where barriers are costly and private arrays live in memory):
 //   one invocation per 4 rows × 4 columns, a column being a unit (RNN) or a gate of one unit;
 //   per k it loads 4 words of h and 4 of W_hh for 16 multiply-adds, in four vec4 registers.
@@ -58,19 +59,7 @@ fn pick(c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> v
   return select(select(select(a3, a2, c == 2u), a1, c == 1u), a0, c == 0u);
 }
 
-// `tiled`: the workgroup's tile is TM = 8·RB rows × 32 columns; 8×8×KS invocations, invocation
-// (tx, ty, kg) holding rows ty + 8i (i < RB) × columns tx + 8j (j < 4) in named vec4 registers.
-override RB: u32 = 4u; // rows per invocation: 1, 2 or 4
-override KS: u32 = 4u; // K split: the KS groups of 8×8 take 16 k each of a K chunk
-const TN: u32 = 32u;
-const LDW: u32 = TN + 1u; // padded rows of tileW and of the partial sums: no bank conflicts
-override TM: u32 = 8u * RB;
-override KC: u32 = 16u * KS; // K chunk: one pair of barriers per KC
-override LDH: u32 = KC + 1u;
-override W_AT: u32 = TM * LDH; // tileH [TM][LDH] at 0, tileW [KC][LDW] at W_AT
-// The tiles, then (after the K loop, the same memory) partial sums [KS][TM][LDW].
-var<workgroup> sm: array<f32, max(TM * LDH + KC * LDW, KS * TM * LDW)>;
-
+// `tiled`: the product through shaders/tile.wgsl, its X = h_{t-1}, its Y = W_hhᵀ's tile columns.
 @compute @workgroup_size(8, 8, KS)
 fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
          @builtin(local_invocation_index) li: u32) {
@@ -83,61 +72,38 @@ fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wi
   // neighbouring words of h and of W_hh's rows
   let kl = li % KC;
   let r0 = li / KC;
-  var wrow = vec4<u32>(); // W_hh rows of columns r0 + 4i for i < 8 (i ≥ 4: + 16), or H·G when past the tile
-  var wrow2 = vec4<u32>();
-  for (var i = 0u; i < 4u; i++) {
-    let c = r0 + 4u * i;
-    wrow[i] = select(G * H, (c / NU) * H + u0 + c % NU, c / NU < G && u0 + c % NU < H);
-    let c2 = c + 16u;
-    wrow2[i] = select(G * H, (c2 / NU) * H + u0 + c2 % NU, c2 / NU < G && u0 + c2 % NU < H);
-  }
+  let c = vec4<u32>(r0, r0 + 4u, r0 + 8u, r0 + 12u);
+  let w0 = vec4<u32>(whhRow(u0, c.x), whhRow(u0, c.y), whhRow(u0, c.z), whhRow(u0, c.w));
+  let w1 = vec4<u32>(whhRow(u0, c.x + 16u), whhRow(u0, c.y + 16u), whhRow(u0, c.z + 16u), whhRow(u0, c.w + 16u));
+  let hRows0 = xRows(false);
+  let hRows1 = xRows(true);
   var ph0 = vec4<f32>(); // prefetched h: rows r0 + 4i (ph1: + 16)
   var ph1 = vec4<f32>();
   var pw0 = vec4<f32>(); // prefetched W_hh: columns r0 + 4i (pw1: + 16)
   var pw1 = vec4<f32>();
-  var acc0 = vec4<f32>();
-  var acc1 = vec4<f32>();
-  var acc2 = vec4<f32>();
-  var acc3 = vec4<f32>();
+  var acc = Acc();
   for (var k0 = 0u; k0 < H + KC; k0 += KC) {
     // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
     if (k0 < H) {
       let k = k0 + kl;
-      for (var i = 0u; i < 4u; i++) {
-        let b = m0 + r0 + 4u * i;
-        ph0[i] = select(0.0, hs[(t * B + b) * H + k], b < B && k < H && r0 + 4u * i < TM);
-        ph1[i] = select(0.0, hs[(t * B + b + 16u) * H + k], b + 16u < B && k < H && r0 + 4u * i + 16u < TM);
-        pw0[i] = select(0.0, params[WHH_OFF + wrow[i] * WHH_LD + k], wrow[i] < G * H && k < H);
-        pw1[i] = select(0.0, params[WHH_OFF + wrow2[i] * WHH_LD + k], wrow2[i] < G * H && k < H);
-      }
+      ph0 = loadH4(t, m0 + r0, k, hRows0);
+      ph1 = loadH4(t, m0 + r0 + 16u, k, hRows1);
+      pw0 = loadW4(w0, k);
+      pw1 = loadW4(w1, k);
     }
     if (k0 > 0u) {
-      // multiply-adds over chunk k0 − KC, already in workgroup memory: kg's 16 k of it
-      let hb = lid.y * LDH + lid.z * 16u;
-      let wb = W_AT + lid.z * 16u * LDW + lid.x;
-      for (var kk = 0u; kk < 16u; kk++) {
-        let w = vec4<f32>(sm[wb + kk * LDW], sm[wb + kk * LDW + 8u], sm[wb + kk * LDW + 16u], sm[wb + kk * LDW + 24u]);
-        acc0 += sm[hb + kk] * w;
-        if (RB > 1u) { acc1 += sm[hb + 8u * LDH + kk] * w; }
-        if (RB > 2u) {
-          acc2 += sm[hb + 16u * LDH + kk] * w;
-          acc3 += sm[hb + 24u * LDH + kk] * w;
-        }
-      }
+      acc = mulChunk(lid, acc); // chunk k0 − KC, already in workgroup memory
     }
     workgroupBarrier();
     if (k0 < H) {
-      for (var i = 0u; i < 4u; i++) {
-        let r = r0 + 4u * i;
-        if (r < TM) { sm[r * LDH + kl] = ph0[i]; }
-        if (r + 16u < TM) { sm[(r + 16u) * LDH + kl] = ph1[i]; }
-        sm[W_AT + kl * LDW + r] = pw0[i];
-        sm[W_AT + kl * LDW + r + 16u] = pw1[i];
-      }
+      storeCol4(r0 * LDX + kl, 4u * LDX, hRows0, ph0);
+      storeCol4((r0 + 16u) * LDX + kl, 4u * LDX, hRows1, ph1);
+      storeCol4(Y_AT + kl * LDW + r0, 4u, 4u, pw0);
+      storeCol4(Y_AT + kl * LDW + r0 + 16u, 4u, 4u, pw1);
     }
     workgroupBarrier();
   }
-  storePartials(lid, acc0, acc1, acc2, acc3);
+  storePartials(lid, acc);
   workgroupBarrier();
   for (var e = li; e < TM * NU; e += 64u * KS) {
     let b = m0 + e / NU;
@@ -150,24 +116,36 @@ fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wi
   }
 }
 
-// This invocation's sums (rows ty + 8i, columns tx + 8j) into the partials [kg][TM][LDW].
-fn storePartials(lid: vec3<u32>, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>) {
-  let p = (lid.z * TM + lid.y) * LDW + lid.x;
-  for (var j = 0u; j < 4u; j++) {
-    sm[p + 8u * j] = acc0[j];
-    if (RB > 1u) { sm[p + 8u * LDW + 8u * j] = acc1[j]; }
-    if (RB > 2u) {
-      sm[p + 16u * LDW + 8u * j] = acc2[j];
-      sm[p + 24u * LDW + 8u * j] = acc3[j];
-    }
-  }
+// The W_hh row of tile column c (gate c / NU of unit u0 + c % NU), G·H past the end.
+fn whhRow(u0: u32, c: u32) -> u32 {
+  let NU = TN / gates();
+  return select(gates() * H, (c / NU) * H + u0 + c % NU, c / NU < gates() && u0 + c % NU < H);
 }
 
-// Σ over the KS groups of the partial sums at (row, column) of the tile.
-fn partialSum(row: u32, col: u32) -> f32 {
-  var s = 0.0;
-  for (var g = 0u; g < KS; g++) { s += sm[(g * TM + row) * LDW + col]; }
-  return s;
+// h_{t-1}[b + 4i, k] for the first `rows` of i < 4 (zeros past B, H): one word per lane.
+fn loadH4(t: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
+  var v = vec4<f32>();
+  if (k < H) {
+    let p = (t * B + b) * H + k;
+    if (rows > 0u && b < B) { v.x = hs[p]; }
+    if (rows > 1u && b + 4u < B) { v.y = hs[p + 4u * H]; }
+    if (rows > 2u && b + 8u < B) { v.z = hs[p + 8u * H]; }
+    if (rows > 3u && b + 12u < B) { v.w = hs[p + 12u * H]; }
+  }
+  return v;
+}
+
+// W_hh[row_i, k] for the four rows (zeros for a row G·H, past the tile).
+fn loadW4(row: vec4<u32>, k: u32) -> vec4<f32> {
+  var v = vec4<f32>();
+  if (k < H) {
+    let end = gates() * H;
+    if (row.x < end) { v.x = params[WHH_OFF + row.x * WHH_LD + k]; }
+    if (row.y < end) { v.y = params[WHH_OFF + row.y * WHH_LD + k]; }
+    if (row.z < end) { v.z = params[WHH_OFF + row.z * WHH_LD + k]; }
+    if (row.w < end) { v.w = params[WHH_OFF + row.w * WHH_LD + k]; }
+  }
+  return v;
 }
 
 @compute @workgroup_size(64)

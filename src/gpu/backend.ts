@@ -151,8 +151,8 @@ export class GpuBackend implements Backend {
   private optStep = 0;
   private stagingFree: GPUBuffer[] = [];
   /**
-   * Kernel variants: 'gpu' (tiled GEMM in workgroup memory, one invocation per element in the
-   * step kernels) or 'cpu' for CPU-emulated adapters (register-blocked, no workgroup barriers).
+   * Kernel variants: 'gpu' (tiled GEMMs in workgroup memory, the step kernels' K split across the
+   * invocations of a workgroup) or 'cpu' for CPU-emulated adapters (register-blocked, no barriers).
    */
   readonly variant: KernelVariant;
 
