@@ -8,8 +8,13 @@
 // by the same invocation (b, j), so no other invocation touches them.
 // Only index j of each gate block is needed, so the gate math is local to (b, j); the recurrent
 // term is the GEMM dR_{t+1} [B, G·H] · W_hh [G·H, H] with the gate math as its epilogue.
-// Split, GPUs (`*_tiled`): 8×8 invocations per 32 rows × 32 units, K in chunks of 16 through
-//   workgroup memory (as gemm.wgsl); W_hh's rows are read along j, so the loads are coalesced.
+// Split, GPUs (`*_tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
+//   tiles would leave SMs idle) × 32 units with 8×8×KS invocations that split K = G·H: a chunk of
+//   KC = 16·KS i is staged in workgroup memory (coalesced: dR read along i, W_hh's rows along j; the
+//   next chunk's loads in flight while this one is multiplied), group kg takes 16 i of it, each
+//   invocation 4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial
+//   sums meet in workgroup memory and the cell's backward runs once per (row, unit), spread over all
+//   invocations.
 // Split, CPU adapters (`*_blocked`): one invocation per 4 rows × 4 units, four vec4 accumulators.
 override H: u32;
 override B: u32;
@@ -59,66 +64,100 @@ fn unitOf(o: Block4, u: u32) -> vec4<f32> {
   return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
 }
 
-const TM: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> tileD: array<f32, 512>; // [32 rows][16 i]
-var<workgroup> tileW: array<f32, 512>; // [16 i][32 units]
-
-// The 4×4 results (rows ty + 8i, units tx + 8j) of Σ_i dR[t, b, i] · W_hh[i, j] for this tile.
-fn whhTTile(t: u32, lid: vec3<u32>, li: u32, m0: u32, n0: u32) -> array<array<f32, 4>, 4> {
+// Σ_i dR[t, b, i] · W_hh[i, j] for this tile's rows m0 … m0 + TM − 1 and units n0 … n0 + 31
+// (none when `skip`), left in the partial sums (partialSum). Loads: dR along i, W_hh along j.
+fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
   let GH = gates() * H;
   let base = dROffset() + t * B * GH;
-  var acc = array<array<f32, 4>, 4>();
-  for (var k0 = 0u; k0 < GH; k0 += TK) {
-    for (var e = li; e < 512u; e += 64u) {
-      let b = m0 + e / TK;
-      let k = k0 + e % TK;
-      tileD[e] = select(0.0, dAR[base + b * GH + k], b < B && k < GH);
-      let kk = k0 + e / 32u;
-      let j = n0 + e % 32u;
-      tileW[e] = select(0.0, params[WHH_OFF + kk * WHH_LD + j], kk < GH && j < H);
+  let K = select(GH, 0u, skip);
+  let kl = li % KC; // dR: k = kl of rows li / KC + 4i (+ 16)
+  let r0 = li / KC;
+  let jl = li % 32u; // W_hh: unit n0 + jl of rows li / 32 + 2·KS·i, i < 8
+  let i0 = li / 32u;
+  let dRows0 = xRows(false);
+  let dRows1 = xRows(true);
+  var pd0 = vec4<f32>(); // prefetched dR: rows r0 + 4i (pd1: + 16)
+  var pd1 = vec4<f32>();
+  var pw0 = vec4<f32>(); // prefetched W_hh: rows i0 + 2·KS·i (pw1: + 8·KS)
+  var pw1 = vec4<f32>();
+  var acc = Acc();
+  for (var k0 = 0u; k0 < K + KC; k0 += KC) {
+    // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
+    if (k0 < K) {
+      pd0 = loadD4(base, m0 + r0, k0 + kl, dRows0);
+      pd1 = loadD4(base, m0 + r0 + 16u, k0 + kl, dRows1);
+      pw0 = loadW4(k0 + i0, n0 + jl);
+      pw1 = loadW4(k0 + i0 + 8u * KS, n0 + jl);
+    }
+    if (k0 > 0u) {
+      acc = mulChunk(lid, acc); // chunk k0 − KC, already in workgroup memory
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      for (var i = 0u; i < 4u; i++) {
-        let d = tileD[(lid.y + 8u * i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += d * tileW[kk * 32u + lid.x + 8u * j]; }
-      }
+    if (k0 < K) {
+      storeCol4(r0 * LDX + kl, 4u * LDX, dRows0, pd0);
+      storeCol4((r0 + 16u) * LDX + kl, 4u * LDX, dRows1, pd1);
+      storeCol4(Y_AT + i0 * LDW + jl, 2u * KS * LDW, 4u, pw0);
+      storeCol4(Y_AT + (i0 + 8u * KS) * LDW + jl, 2u * KS * LDW, 4u, pw1);
     }
     workgroupBarrier();
   }
-  return acc;
+  storePartials(lid, acc);
+  workgroupBarrier();
 }
 
-@compute @workgroup_size(8, 8)
+// dR[t, b + 4i, k] (base: dR at step t) for the first `rows` of i < 4 (zeros past B, G·H).
+fn loadD4(base: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
+  let GH = gates() * H;
+  var v = vec4<f32>();
+  if (k < GH) {
+    let p = base + b * GH + k;
+    if (rows > 0u && b < B) { v.x = dAR[p]; }
+    if (rows > 1u && b + 4u < B) { v.y = dAR[p + 4u * GH]; }
+    if (rows > 2u && b + 8u < B) { v.z = dAR[p + 8u * GH]; }
+    if (rows > 3u && b + 12u < B) { v.w = dAR[p + 12u * GH]; }
+  }
+  return v;
+}
+
+// W_hh[i + 2·KS·l, j] for l < 4 (zeros past G·H, H).
+fn loadW4(i: u32, j: u32) -> vec4<f32> {
+  let GH = gates() * H;
+  let s = 2u * KS;
+  var v = vec4<f32>();
+  if (j < H) {
+    let p = WHH_OFF + i * WHH_LD + j;
+    if (i < GH) { v.x = params[p]; }
+    if (i + s < GH) { v.y = params[p + s * WHH_LD]; }
+    if (i + 2u * s < GH) { v.z = params[p + 2u * s * WHH_LD]; }
+    if (i + 3u * s < GH) { v.w = params[p + 3u * s * WHH_LD]; }
+  }
+  return v;
+}
+
+@compute @workgroup_size(8, 8, KS)
 fn back_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
               @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
   let m0 = wid.y * TM;
-  let n0 = wid.x * 32u;
-  var rec = array<array<f32, 4>, 4>();
-  if (step.first == 0u) { rec = whhTTile(t + 1u, lid, li, m0, n0); }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let b = m0 + lid.y + 8u * i;
-      let u = n0 + lid.x + 8u * j;
-      if (b < B && u < H) { backElement(t, b, u, rec[i][j]); }
-    }
+  let n0 = wid.x * TN;
+  whhTTile(t + 1u, step.first != 0u, lid, li, m0, n0);
+  for (var e = li; e < TM * TN; e += 64u * KS) {
+    let b = m0 + e / TN;
+    let u = n0 + e % TN;
+    if (b < B && u < H) { backElement(t, b, u, partialSum(e / TN, e % TN)); }
   }
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(8, 8, KS)
 fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
-  let n0 = wid.x * 32u;
-  let rec = whhTTile(0u, lid, li, m0, n0);
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let b = m0 + lid.y + 8u * i;
-      let u = n0 + lid.x + 8u * j;
-      if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + rec[i][j] + dHin[b * H + u]; }
-    }
+  let n0 = wid.x * TN;
+  whhTTile(0u, false, lid, li, m0, n0);
+  for (var e = li; e < TM * TN; e += 64u * KS) {
+    let b = m0 + e / TN;
+    let u = n0 + e % TN;
+    if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + partialSum(e / TN, e % TN) + dHin[b * H + u]; }
   }
 }
 

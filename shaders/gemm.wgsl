@@ -4,9 +4,11 @@
 // A, B and C are strided views: A[m, k] = a[A_OFF + m·A_SM + k·A_SK], B[k, n] = b[B_OFF + k·B_SK + n·B_SN],
 // C[m, n] = c[C_OFF + m·C_LD + n], so a transpose is a swap of strides (W_ihᵀ, dYᵀ·X) and the
 // tutorial's column blocks of i2h.weight are views with their own offset and leading dimension.
-// Split: a workgroup of 8×8 invocations computes a 32×32 tile of C, each invocation a 4×4 block
-// (rows ty + 8i, columns tx + 8j, interleaved so neighbours read neighbouring words); K is walked
-// in chunks of 16 staged through workgroup memory.
+// Split: a workgroup of 16×16 invocations computes a 64×64 tile of C, each invocation a 4×4 block
+// in four vec4 registers (rows ty + 16i, columns tx + 16j, interleaved so neighbours read
+// neighbouring words); K is walked in chunks of 16 staged through workgroup memory, the next
+// chunk's global loads in flight while this one is multiplied. Loads are coalesced along whichever
+// stride of an operand is 1: A along k when A_SK = 1, else along m; B along n unless only B_SK = 1.
 override M: u32;
 override N: u32;
 override K: u32;
@@ -27,51 +29,101 @@ override ACCUMULATE: bool = false;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
-const TM: u32 = 32u;
-const TN: u32 = 32u;
+const TM: u32 = 64u;
+const TN: u32 = 64u;
 const TK: u32 = 16u;
-var<workgroup> As: array<f32, 512>; // [TM][TK]
-var<workgroup> Bs: array<f32, 512>; // [TK][TN]
+const LD: u32 = 65u; // padded rows: stores along k do not pile onto one bank
+var<workgroup> As: array<f32, 1040>; // [TK][LD]: As[k][m]
+var<workgroup> Bs: array<f32, 1040>; // [TK][LD]: Bs[k][n]
 
-@compute @workgroup_size(8, 8)
+// Element i (< 4) of this invocation's share of a tile: (m or n, k) offsets within the tile.
+fn aAt(li: u32, i: u32) -> vec2<u32> {
+  if (A_SK == 1u && A_SM != 1u) { return vec2<u32>(li / TK + 16u * i, li % TK); }
+  return vec2<u32>(li % TM, li / TM + 4u * i);
+}
+fn bAt(li: u32, i: u32) -> vec2<u32> {
+  if (B_SK == 1u && B_SN != 1u) { return vec2<u32>(li / TK + 16u * i, li % TK); }
+  return vec2<u32>(li % TN, li / TN + 4u * i);
+}
+
+// Where (m or n, k) of a tile lives in As / Bs: [k][m or n].
+fn tileAt(e: vec2<u32>) -> u32 { return e.y * LD + e.x; }
+
+// A[m0 + e.x, k0 + e.y], 0 past M, K.
+fn loadA(m0: u32, k0: u32, e: vec2<u32>) -> f32 {
+  let m = m0 + e.x;
+  let k = k0 + e.y;
+  if (m < M && k < K) { return a[A_OFF + m * A_SM + k * A_SK]; }
+  return 0.0;
+}
+
+// B[k0 + e.y, n0 + e.x], 0 past K, N.
+fn loadB(n0: u32, k0: u32, e: vec2<u32>) -> f32 {
+  let n = n0 + e.x;
+  let k = k0 + e.y;
+  if (k < K && n < N) { return b[B_OFF + k * B_SK + n * B_SN]; }
+  return 0.0;
+}
+
+@compute @workgroup_size(16, 16)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
-  var acc = array<array<f32, 4>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
-  for (var k0 = 0u; k0 < K; k0 += TK) {
-    for (var i = 0u; i < 8u; i++) {
-      let e = li + i * 64u;
-      let am = m0 + e / TK;
-      let ak = k0 + e % TK;
-      As[e] = select(0.0, a[A_OFF + am * A_SM + ak * A_SK], am < M && ak < K);
-      let bk = k0 + e / TN;
-      let bn = n0 + e % TN;
-      Bs[e] = select(0.0, b[B_OFF + bk * B_SK + bn * B_SN], bk < K && bn < N);
+  var pa = vec4<f32>(); // prefetched A, B: this invocation's 4 words of each tile
+  var pb = vec4<f32>();
+  var acc0 = vec4<f32>(); // row ty + 16i, columns tx + 16j
+  var acc1 = vec4<f32>();
+  var acc2 = vec4<f32>();
+  var acc3 = vec4<f32>();
+  for (var k0 = 0u; k0 < K + TK; k0 += TK) {
+    if (k0 < K) {
+      pa = vec4<f32>(loadA(m0, k0, aAt(li, 0u)), loadA(m0, k0, aAt(li, 1u)), loadA(m0, k0, aAt(li, 2u)), loadA(m0, k0, aAt(li, 3u)));
+      pb = vec4<f32>(loadB(n0, k0, bAt(li, 0u)), loadB(n0, k0, bAt(li, 1u)), loadB(n0, k0, bAt(li, 2u)), loadB(n0, k0, bAt(li, 3u)));
     }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var av = array<f32, 4>();
-      var bv = array<f32, 4>();
-      for (var i = 0u; i < 4u; i++) { av[i] = As[(lid.y + 8u * i) * TK + kk]; }
-      for (var j = 0u; j < 4u; j++) { bv[j] = Bs[kk * TN + lid.x + 8u * j]; }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += av[i] * bv[j]; }
+    if (k0 > 0u) {
+      for (var kk = 0u; kk < TK; kk++) {
+        let av = vec4<f32>(As[kk * LD + lid.y], As[kk * LD + lid.y + 16u], As[kk * LD + lid.y + 32u], As[kk * LD + lid.y + 48u]);
+        let bv = vec4<f32>(Bs[kk * LD + lid.x], Bs[kk * LD + lid.x + 16u], Bs[kk * LD + lid.x + 32u], Bs[kk * LD + lid.x + 48u]);
+        acc0 += av.x * bv;
+        acc1 += av.y * bv;
+        acc2 += av.z * bv;
+        acc3 += av.w * bv;
       }
     }
     workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y + 8u * i;
-    if (m >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid.x + 8u * j;
-      if (n >= N) { continue; }
-      var v = acc[i][j];
-      if (HAS_BIAS) { v += bias[BIAS_OFF + n]; }
-      let o = C_OFF + m * C_LD + n;
-      if (ACCUMULATE) { v += c[o]; }
-      c[o] = v;
+    if (k0 < K) {
+      As[tileAt(aAt(li, 0u))] = pa.x;
+      As[tileAt(aAt(li, 1u))] = pa.y;
+      As[tileAt(aAt(li, 2u))] = pa.z;
+      As[tileAt(aAt(li, 3u))] = pa.w;
+      Bs[tileAt(bAt(li, 0u))] = pb.x;
+      Bs[tileAt(bAt(li, 1u))] = pb.y;
+      Bs[tileAt(bAt(li, 2u))] = pb.z;
+      Bs[tileAt(bAt(li, 3u))] = pb.w;
     }
+    workgroupBarrier();
   }
+  store(m0 + lid.y, n0 + lid.x, acc0);
+  store(m0 + lid.y + 16u, n0 + lid.x, acc1);
+  store(m0 + lid.y + 32u, n0 + lid.x, acc2);
+  store(m0 + lid.y + 48u, n0 + lid.x, acc3);
+}
+
+// Row m of the block: columns n, n + 16, n + 32, n + 48.
+fn store(m: u32, n: u32, v: vec4<f32>) {
+  if (m >= M) { return; }
+  storeOne(m, n, v.x);
+  storeOne(m, n + 16u, v.y);
+  storeOne(m, n + 32u, v.z);
+  storeOne(m, n + 48u, v.w);
+}
+
+fn storeOne(m: u32, n: u32, v: f32) {
+  if (n >= N) { return; }
+  var x = v;
+  if (HAS_BIAS) { x += bias[BIAS_OFF + n]; }
+  let o = C_OFF + m * C_LD + n;
+  if (ACCUMULATE) { x += c[o]; }
+  c[o] = x;
 }

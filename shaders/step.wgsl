@@ -5,9 +5,14 @@
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
 // The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
 // each invocation must hold all G gates of the units it finishes. Columns are (gate, unit) pairs.
-// Split, GPUs (`tiled`): a workgroup of 8×8 computes 32 rows × 32 columns through workgroup memory
-//   (K in chunks of 16, as gemm.wgsl); column tx + 8j is gate j of unit u0 + tx (LSTM, GRU: 8
-//   units a tile) or unit u0 + tx + 8j (RNN: 32 units a tile).
+// Split, GPUs (`tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
+//   tiles would leave SMs idle) × 32 columns, column c being gate c / NU of unit u0 + c % NU,
+//   NU = ⌊32 / G⌋ units a tile (RNN 32, GRU 10, LSTM 8). Its 8×8×KS invocations split K: a chunk of
+//   KC = 16·KS k is staged in workgroup memory (coalesced: neighbours load neighbouring k, the next
+//   chunk's loads in flight while this one is multiplied), group kg takes 16 k of it, each invocation
+//   4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial sums meet
+//   in workgroup memory, and the cell update runs once per (row, unit) of the tile, spread over all
+//   invocations.
 // Split, CPU adapters (`blocked`, where barriers are costly and private arrays live in memory):
 //   one invocation per 4 rows × 4 columns, a column being a unit (RNN) or a gate of one unit;
 //   per k it loads 4 words of h and 4 of W_hh for 16 multiply-adds, in four vec4 registers.
@@ -54,51 +59,93 @@ fn pick(c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> v
   return select(select(select(a3, a2, c == 2u), a1, c == 1u), a0, c == 0u);
 }
 
-const TM: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> tileH: array<f32, 512>; // [32 rows][16 k]
-var<workgroup> tileW: array<f32, 512>; // [16 k][32 columns]
-
-@compute @workgroup_size(8, 8)
+// `tiled`: the product through shaders/tile.wgsl, its X = h_{t-1}, its Y = W_hhᵀ's tile columns.
+@compute @workgroup_size(8, 8, KS)
 fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
          @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
   let G = gates();
-  let u0 = wid.x * select(8u, 32u, G == 1u);
+  let NU = TN / G; // units per tile: column c is gate c / NU of unit u0 + c % NU
+  let u0 = wid.x * NU;
   let m0 = wid.y * TM;
-  var acc = array<array<f32, 4>, 4>(); // explicit zeros: Tint may hoist a declaration out of a loop
-  for (var k0 = 0u; k0 < H; k0 += TK) {
-    for (var e = li; e < 512u; e += 64u) {
-      let b = m0 + e / TK;
-      let k = k0 + e % TK;
-      tileH[e] = select(0.0, hs[(t * B + b) * H + k], b < B && k < H);
-      let kk = k0 + e / 32u;
-      let c = e % 32u;
-      let g = select(c / 8u, 0u, G == 1u);
-      let u = select(u0 + c % 8u, u0 + c, G == 1u);
-      tileW[e] = select(0.0, params[WHH_OFF + (g * H + u) * WHH_LD + kk], kk < H && u < H && g < G);
+  // loads: invocation li takes k = li % KC of rows / columns li / KC + 4i, so neighbours read
+  // neighbouring words of h and of W_hh's rows
+  let kl = li % KC;
+  let r0 = li / KC;
+  let c = vec4<u32>(r0, r0 + 4u, r0 + 8u, r0 + 12u);
+  let w0 = vec4<u32>(whhRow(u0, c.x), whhRow(u0, c.y), whhRow(u0, c.z), whhRow(u0, c.w));
+  let w1 = vec4<u32>(whhRow(u0, c.x + 16u), whhRow(u0, c.y + 16u), whhRow(u0, c.z + 16u), whhRow(u0, c.w + 16u));
+  let hRows0 = xRows(false);
+  let hRows1 = xRows(true);
+  var ph0 = vec4<f32>(); // prefetched h: rows r0 + 4i (ph1: + 16)
+  var ph1 = vec4<f32>();
+  var pw0 = vec4<f32>(); // prefetched W_hh: columns r0 + 4i (pw1: + 16)
+  var pw1 = vec4<f32>();
+  var acc = Acc();
+  for (var k0 = 0u; k0 < H + KC; k0 += KC) {
+    // global loads of chunk k0 into registers, while the other invocations may still compute on k0 − KC
+    if (k0 < H) {
+      let k = k0 + kl;
+      ph0 = loadH4(t, m0 + r0, k, hRows0);
+      ph1 = loadH4(t, m0 + r0 + 16u, k, hRows1);
+      pw0 = loadW4(w0, k);
+      pw1 = loadW4(w1, k);
+    }
+    if (k0 > 0u) {
+      acc = mulChunk(lid, acc); // chunk k0 − KC, already in workgroup memory
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      for (var i = 0u; i < 4u; i++) {
-        let hv = tileH[(lid.y + 8u * i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i][j] += hv * tileW[kk * 32u + lid.x + 8u * j]; }
-      }
+    if (k0 < H) {
+      storeCol4(r0 * LDX + kl, 4u * LDX, hRows0, ph0);
+      storeCol4((r0 + 16u) * LDX + kl, 4u * LDX, hRows1, ph1);
+      storeCol4(Y_AT + kl * LDW + r0, 4u, 4u, pw0);
+      storeCol4(Y_AT + kl * LDW + r0 + 16u, 4u, 4u, pw1);
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let b = m0 + lid.y + 8u * i;
-    if (b >= B) { continue; }
-    if (G == 1u) {
-      for (var j = 0u; j < 4u; j++) {
-        let u = u0 + lid.x + 8u * j;
-        if (u < H) { cellUpdate(t, b, u, vec4<f32>(acc[i][j], 0.0, 0.0, 0.0)); }
-      }
-    } else if (u0 + lid.x < H) {
-      cellUpdate(t, b, u0 + lid.x, vec4<f32>(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));
+  storePartials(lid, acc);
+  workgroupBarrier();
+  for (var e = li; e < TM * NU; e += 64u * KS) {
+    let b = m0 + e / NU;
+    let u = e % NU;
+    if (b < B && u0 + u < H) {
+      var r = vec4<f32>();
+      for (var g = 0u; g < G; g++) { r[g] = partialSum(e / NU, g * NU + u); }
+      cellUpdate(t, b, u0 + u, r);
     }
   }
+}
+
+// The W_hh row of tile column c (gate c / NU of unit u0 + c % NU), G·H past the end.
+fn whhRow(u0: u32, c: u32) -> u32 {
+  let NU = TN / gates();
+  return select(gates() * H, (c / NU) * H + u0 + c % NU, c / NU < gates() && u0 + c % NU < H);
+}
+
+// h_{t-1}[b + 4i, k] for the first `rows` of i < 4 (zeros past B, H): one word per lane.
+fn loadH4(t: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
+  var v = vec4<f32>();
+  if (k < H) {
+    let p = (t * B + b) * H + k;
+    if (rows > 0u && b < B) { v.x = hs[p]; }
+    if (rows > 1u && b + 4u < B) { v.y = hs[p + 4u * H]; }
+    if (rows > 2u && b + 8u < B) { v.z = hs[p + 8u * H]; }
+    if (rows > 3u && b + 12u < B) { v.w = hs[p + 12u * H]; }
+  }
+  return v;
+}
+
+// W_hh[row_i, k] for the four rows (zeros for a row G·H, past the tile).
+fn loadW4(row: vec4<u32>, k: u32) -> vec4<f32> {
+  var v = vec4<f32>();
+  if (k < H) {
+    let end = gates() * H;
+    if (row.x < end) { v.x = params[WHH_OFF + row.x * WHH_LD + k]; }
+    if (row.y < end) { v.y = params[WHH_OFF + row.y * WHH_LD + k]; }
+    if (row.z < end) { v.z = params[WHH_OFF + row.z * WHH_LD + k]; }
+    if (row.w < end) { v.w = params[WHH_OFF + row.w * WHH_LD + k]; }
+  }
+  return v;
 }
 
 @compute @workgroup_size(64)

@@ -151,8 +151,8 @@ export class GpuBackend implements Backend {
   private optStep = 0;
   private stagingFree: GPUBuffer[] = [];
   /**
-   * Kernel variants: 'gpu' (tiled GEMM in workgroup memory, one invocation per element in the
-   * step kernels) or 'cpu' for CPU-emulated adapters (register-blocked, no workgroup barriers).
+   * Kernel variants: 'gpu' (tiled GEMMs in workgroup memory, the step kernels' K split across the
+   * invocations of a workgroup) or 'cpu' for CPU-emulated adapters (register-blocked, no barriers).
    */
   readonly variant: KernelVariant;
 
@@ -337,7 +337,7 @@ export class GpuBackend implements Backend {
       M, N, K, A_OFF: a[1], A_SM: a[2], A_SK: a[3], B_OFF: b[1], B_SK: b[2], B_SN: b[3],
       C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
     };
-    if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 32), Math.ceil(M / 32)], null);
+    if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 64), Math.ceil(M / 64)], null);
     // vec4 loads where the operand is 16-byte aligned and contiguous along one of its dimensions
     const al = (...v: number[]): boolean => v.every((x) => x % 4 === 0);
     const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
@@ -470,7 +470,9 @@ export class GpuBackend implements Backend {
       const units = this.G > 1 ? 1 : 4; // a column is a gate of one unit, or a unit (RNN)
       return this.op('stepBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / units), ws, t);
     }
-    return this.op('stepTiled', c, bufs, [Math.ceil(H / (this.G > 1 ? 8 : 32)), Math.ceil(ws.B / 32)], ws, t);
+    const cols = Math.ceil(H / Math.floor(32 / this.G)); // tiles of ⌊32 / G⌋ units × G gates
+    const { RB, KS } = tileShape(this.device.limits, cols, ws.B, H);
+    return this.op('stepTiled', { ...c, RB, KS }, bufs, [cols, Math.ceil(ws.B / (8 * RB))], ws, t);
   }
 
   /** BPTT at step t (or d h0 when `h0`), tiled on GPUs, 4×4-blocked on CPU adapters. */
@@ -480,7 +482,8 @@ export class GpuBackend implements Backend {
     const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
     const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
     if (this.variant === 'cpu') return this.op(h0 ? 'h0Blocked' : 'backBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / 4), ws, t);
-    return this.op(h0 ? 'h0Tiled' : 'backTiled', c, bufs, [Math.ceil(H / 32), Math.ceil(ws.B / 32)], ws, t);
+    const { RB, KS } = tileShape(this.device.limits, Math.ceil(H / 32), ws.B, this.G * H);
+    return this.op(h0 ? 'h0Tiled' : 'backTiled', { ...c, RB, KS }, bufs, [Math.ceil(H / 32), Math.ceil(ws.B / (8 * RB))], ws, t);
   }
 
   /** Head over steps [entry's t0, +nsteps): logits = fc(h_t) (tutorial: i2o(cat(x_t, h_{t−1}))). */
@@ -1040,4 +1043,20 @@ interface GenerationSplit {
   SO: number;
   CH: number;
   PW: number;
+}
+
+/**
+ * The tile of the per-step kernels (shaders/step.wgsl `tiled`, bptt.wgsl `*_tiled`) for `cols`
+ * column tiles over B rows and a reduction of length K: RB rows per invocation (tiles of 8·RB
+ * rows), halved while the step would have fewer than 128 workgroups (a big GPU has ~132 SMs), and
+ * KS groups of 8×8 invocations splitting K (8 from K = 512 on, where the device allows 512
+ * invocations and the workgroup memory: fewer chunks, so fewer barriers).
+ */
+export function tileShape(lim: GPUSupportedLimits, cols: number, B: number, K: number): { RB: number; KS: number } {
+  let RB = 4;
+  while (RB > 1 && cols * Math.ceil(B / (8 * RB)) < 128) RB /= 2;
+  const words = (ks: number): number => Math.max(8 * RB * (16 * ks + 1) + 16 * ks * 33, ks * 8 * RB * 33);
+  let KS = K >= 512 ? 8 : 4;
+  while (KS > 1 && (64 * KS > lim.maxComputeInvocationsPerWorkgroup || 4 * words(KS) > lim.maxComputeWorkgroupStorageSize)) KS /= 2;
+  return { RB, KS };
 }

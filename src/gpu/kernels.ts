@@ -1,11 +1,13 @@
 // Every WGSL kernel, its bindings, and the one pipeline cache. Sizes and parameter offsets reach
 // the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl and
-// shaders/cells.wgsl (the shared cell math) are prepended to each, the one textual substitution.
+// shaders/cells.wgsl (the shared cell math) are prepended to each, and shaders/tile.wgsl to the
+// step and BPTT kernels: the one textual substitution.
 import common from '../../shaders/common.wgsl?raw';
 import cells from '../../shaders/cells.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
 import step from '../../shaders/step.wgsl?raw';
 import bptt from '../../shaders/bptt.wgsl?raw';
+import tile from '../../shaders/tile.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
 import gemmRb from '../../shaders/gemm_rb.wgsl?raw';
 import colgrad from '../../shaders/colgrad.wgsl?raw';
@@ -18,18 +20,22 @@ import sequence from '../../shaders/sequence.wgsl?raw';
 import transpose from '../../shaders/transpose.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 
+/** step.wgsl and bptt.wgsl, after the register tile their GPU entries share (shaders/tile.wgsl). */
+const stepSrc = `${tile}\n${step}`;
+const bpttSrc = `${tile}\n${bptt}`;
+
 /**
  * Each kernel's bindings, one letter per binding in order: r read-only storage, w read-write
  * storage, u uniform, d uniform with a dynamic offset (a Step entry).
  */
 const KERNELS = {
   linear: { src: linear, entry: 'main', bindings: 'rrrrwd' },
-  stepTiled: { src: step, entry: 'tiled', bindings: 'rrwwwd' },
-  stepBlocked: { src: step, entry: 'blocked', bindings: 'rrwwwd' },
-  backTiled: { src: bptt, entry: 'back_tiled', bindings: 'rrrrrwwd' },
-  backBlocked: { src: bptt, entry: 'back_blocked', bindings: 'rrrrrwwd' },
-  h0Tiled: { src: bptt, entry: 'h0_tiled', bindings: 'rrrrrwwd' },
-  h0Blocked: { src: bptt, entry: 'h0_blocked', bindings: 'rrrrrwwd' },
+  stepTiled: { src: stepSrc, entry: 'tiled', bindings: 'rrwwwd' },
+  stepBlocked: { src: stepSrc, entry: 'blocked', bindings: 'rrwwwd' },
+  backTiled: { src: bpttSrc, entry: 'back_tiled', bindings: 'rrrrrwwd' },
+  backBlocked: { src: bpttSrc, entry: 'back_blocked', bindings: 'rrrrrwwd' },
+  h0Tiled: { src: bpttSrc, entry: 'h0_tiled', bindings: 'rrrrrwwd' },
+  h0Blocked: { src: bpttSrc, entry: 'h0_blocked', bindings: 'rrrrrwwd' },
   gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
   gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
