@@ -3,7 +3,7 @@
 # webrnn's bundled bench at the sizes, in the same run on the same card. From the
 # repository root, after `bash ../shared/device/prepare.sh` and `npm run bench:bundle` here,
 # with the device tool's carry [".gpu", "bench/dist"]:
-#   bash bench/gpu-run.sh [stage …]      (default: torch parity auto)
+#   bash bench/gpu-run.sh [stage …]      (default: torch auto gpu-per-step parity)
 # Stages, each under its own time limit so that one slow stage cannot cost the others:
 #   torch      PyTorch + cuDNN (bench/dist/torch_probe.py)             → torch.json
 #   parity     every kernel family against the CPU reference here       → parity.json
@@ -18,7 +18,7 @@ for f in .gpu/activate.sh bench/dist/bench.mjs bench/dist/torch_probe.py; do
   [ -f "$f" ] || { echo "gpu-run: $f is missing; carry [\".gpu\", \"bench/dist\"] (see bench/RESULTS.md)" >&2; exit 2; }
 done
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(torch parity auto)
+[ ${#stages[@]} -gt 0 ] || stages=(torch auto gpu-per-step parity)
 {
   echo "gpu-run: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(cat bench/dist/COMMIT 2>/dev/null || echo unknown), stages ${stages[*]}"
   source .gpu/activate.sh
