@@ -4,6 +4,7 @@
 // exceeds a real step (each replay pays a submit); the shares are what count.
 import { RnnModel, type CellKind, type GpuOptions } from '../src/index.js';
 import { CHROMIUM, VOCAB } from './configs.js';
+import { summarize } from './measure.js';
 
 /** The Chromium comparison's char-LM: what the profile takes apart. */
 export const profileShape = { cell: CHROMIUM.cell, hiddenSize: CHROMIUM.H, batch: CHROMIUM.B, steps: CHROMIUM.T, vocab: VOCAB };
@@ -54,22 +55,7 @@ export async function profileStep(
       const name = label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
       families.set(name, [...(families.get(name) ?? []), op]);
     }
-    const rows: ProfileRow[] = [];
-    for (const [family, list] of families) {
-      const times: number[] = [];
-      for (let r = 0; r < (opts.reps ?? 3); r++) {
-        const t0 = performance.now();
-        const enc = be.device.createCommandEncoder();
-        be.encode(enc, list);
-        be.device.queue.submit([enc.finish()]);
-        await be.device.queue.onSubmittedWorkDone();
-        times.push(performance.now() - t0);
-      }
-      times.sort((a, b) => a - b);
-      rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: times[Math.floor(times.length / 2)] });
-    }
-    // The whole step: its recorded work in one submit, timed to onSubmittedWorkDone, against the
-    // trainStep call itself (uploads, submit, the loss read-back) and an empty submit's round trip.
+    // Median time of `reps` calls; replay(list): the recorded work in one submit, to onSubmittedWorkDone.
     const timeIt = async (f: () => Promise<unknown>): Promise<number> => {
       const ts: number[] = [];
       for (let r = 0; r < (opts.reps ?? 3); r++) {
@@ -77,27 +63,31 @@ export async function profileStep(
         await f();
         ts.push(performance.now() - t0);
       }
-      return ts.sort((a, b) => a - b)[Math.floor(ts.length / 2)];
+      return summarize(ts).median;
     };
+    const replay = async (list: typeof ops): Promise<void> => {
+      const enc = be.device.createCommandEncoder();
+      be.encode(enc, list);
+      be.device.queue.submit([enc.finish()]);
+      await be.device.queue.onSubmittedWorkDone();
+    };
+    const rows: ProfileRow[] = [];
+    for (const [family, list] of families) {
+      rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: await timeIt(() => replay(list)) });
+    }
+    // The whole step in one submit, against the trainStep call itself (uploads, submit, the loss
+    // read-back) and an empty submit's round trip.
     const all = ops.filter((o) => o.kind === 'dispatch').length;
     rows.push({
       family: 'TOTAL: the whole step in one submit',
       dispatches: all,
-      ms: await timeIt(async () => {
-        const enc = be.device.createCommandEncoder();
-        be.encode(enc, ops);
-        be.device.queue.submit([enc.finish()]);
-        await be.device.queue.onSubmittedWorkDone();
-      }),
+      ms: await timeIt(() => replay(ops)),
     });
     rows.push({ family: 'TOTAL: trainStep() as an app calls it', dispatches: all, ms: await timeIt(() => m.trainStep({ batch: B, steps: T, ids }, { ids })) });
     rows.push({
       family: 'TOTAL: an empty submit, to onSubmittedWorkDone',
       dispatches: 0,
-      ms: await timeIt(async () => {
-        be.device.queue.submit([be.device.createCommandEncoder().finish()]);
-        await be.device.queue.onSubmittedWorkDone();
-      }),
+      ms: await timeIt(() => replay([])),
     });
     return { shape: `${opts.cell} H${opts.hiddenSize} B${B} T${T}`, kernels: m.stats().kernels, rows };
   } finally {

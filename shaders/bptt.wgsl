@@ -60,10 +60,6 @@ fn whhT4(t: u32, b0: u32, j0: u32) -> Block4 {
   return o;
 }
 
-fn unitOf(o: Block4, u: u32) -> vec4<f32> {
-  return select(select(select(o.u3, o.u2, u == 2u), o.u1, u == 1u), o.u0, u == 0u);
-}
-
 // Σ_i dR[t, b, i] · W_hh[i, j] for this tile's rows m0 … m0 + TM − 1 and units n0 … n0 + 31
 // (none when `skip`), left in the partial sums (partialSum). Loads: dR along i, W_hh along j.
 fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
@@ -173,7 +169,7 @@ fn back_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   if (step.first == 0u) { o = whhT4(t + 1u, b0, j0); }
   for (var u = 0u; u < 4u; u++) {
     if (j0 + u >= H) { break; }
-    let v = unitOf(o, u);
+    let v = pick4(u, o.u0, o.u1, o.u2, o.u3);
     for (var i = 0u; i < 4u; i++) {
       if (b0 + i < B) { backElement(t, b0 + i, j0 + u, v[i]); }
     }
@@ -216,7 +212,7 @@ fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let j0 = (idx % nj) * 4u;
   let o = whhT4(0u, b0, j0);
   for (var u = 0u; u < 4u; u++) {
-    let v = unitOf(o, u);
+    let v = pick4(u, o.u0, o.u1, o.u2, o.u3);
     for (var i = 0u; i < 4u; i++) {
       let b = b0 + i;
       let j = j0 + u;

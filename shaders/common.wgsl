@@ -13,6 +13,11 @@ fn flatId(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.x + gid.y * nwg.x * WG;
 }
 
+// v_i of four vec4s, i < 4 (a register pick: vec4s indexed in a loop would leave registers).
+fn pick4(i: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) -> vec4<f32> {
+  return select(select(select(v3, v2, i == 2u), v1, i == 1u), v0, i == 0u);
+}
+
 fn sigmoid(v: f32) -> f32 {
   return 1.0 / (1.0 + exp(-v));
 }

@@ -106,10 +106,6 @@ fn inputsA(t: u32, b: u32, j: u32) -> vec4<f32> {
   return x;
 }
 
-fn lane(i: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) -> vec4<f32> {
-  return select(select(select(v3, v2, i == 2u), v1, i == 1u), v0, i == 0u);
-}
-
 @compute @workgroup_size(WGS)
 fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let G = gates();
@@ -170,7 +166,7 @@ fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid:
       for (var i = 0u; i < 4u; i++) {
         let b = b0 + i;
         if (b >= B) { break; }
-        let o = cellForward(CELL, ACT, lane(i, x0, x1, x2, x3), vec4<f32>(a.r0[i], a.r1[i], a.r2[i], a.r3[i]) + bh, hp[i], c[i]);
+        let o = cellForward(CELL, ACT, pick4(i, x0, x1, x2, x3), vec4<f32>(a.r0[i], a.r1[i], a.r2[i], a.r3[i]) + bh, hp[i], c[i]);
         hn[i] = o.h;
         c[i] = o.c;
         let n = ((t + 1u) * B + b) * H + j;
@@ -282,7 +278,7 @@ fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid
       for (var i = 0u; i < 4u; i++) {
         let b = b0 + i;
         if (b >= B) { break; }
-        let d = cellBackward(CELL, ACT, dh[i] + direct[i] + rec[i], dc[i], hN[i], cN[i], cP[i], hP[i], lane(i, s0, s1, s2, s3));
+        let d = cellBackward(CELL, ACT, dh[i] + direct[i] + rec[i], dc[i], hN[i], cN[i], cP[i], hP[i], pick4(i, s0, s1, s2, s3));
         let a0 = (ts * B + b) * GH + j;
         let r0 = select(0u, step.T * B * GH, CELL == 2u) + a0; // dR is dA but for the GRU
         for (var g = 0u; g < G; g++) {

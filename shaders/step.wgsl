@@ -55,10 +55,6 @@ fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   }
 }
 
-fn pick(c: u32, a0: vec4<f32>, a1: vec4<f32>, a2: vec4<f32>, a3: vec4<f32>) -> vec4<f32> {
-  return select(select(select(a3, a2, c == 2u), a1, c == 1u), a0, c == 0u);
-}
-
 // `tiled`: the product through shaders/tile.wgsl, its X = h_{t-1}, its Y = W_hhᵀ's tile columns.
 @compute @workgroup_size(8, 8, KS)
 fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
@@ -184,7 +180,7 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (b >= B) { break; }
     if (G == 1u) {
       for (var c = 0u; c < 4u; c++) {
-        if (j0 + c < H) { cellUpdate(t, b, j0 + c, vec4<f32>(pick(c, acc0, acc1, acc2, acc3)[i], 0.0, 0.0, 0.0)); }
+        if (j0 + c < H) { cellUpdate(t, b, j0 + c, vec4<f32>(pick4(c, acc0, acc1, acc2, acc3)[i], 0.0, 0.0, 0.0)); }
       }
     } else {
       cellUpdate(t, b, j0, vec4<f32>(acc0[i], acc1[i], acc2[i], acc3[i]));
