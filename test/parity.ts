@@ -24,7 +24,7 @@ export interface ParitySpec {
   optimizers?: { optimizer: OptimizerSpec; clip: number | null }[];
   trainSteps?: number;
   /** Kernel variants to force on the GPU side (default: the adapter's choice). */
-  kernels?: 'gpu' | 'gpu-per-step' | 'cpu';
+  kernels?: 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team';
 }
 
 const ADAM_CLIP = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };
@@ -46,6 +46,7 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   ['a 3-layer GRU at odd sizes', { cell: 'gru', inputSize: 6, hiddenSize: 7, numLayers: 3, outputSize: 6, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 12, randomState: true, optimizers: [ADAM_CLIP] }],
   ['a GRU with more hidden units than a workgroup has invocations', { cell: 'gru', inputSize: 5, hiddenSize: 260, outputSize: 5, batch: 2, steps: 2, tokens: true, loss: 'nll', seed: 14, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['an LSTM whose one-dispatch recurrence splits each unit four ways (H 64, B 5)', { cell: 'lstm', inputSize: 6, hiddenSize: 64, outputSize: 6, batch: 5, steps: 4, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['an RNN spanning several 8-row, 32-unit team tiles with ragged edges (B 17, H 70)', { cell: 'rnn', inputSize: 9, hiddenSize: 70, outputSize: 9, batch: 17, steps: 3, tokens: true, loss: 'nll', seed: 16, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a GRU at batch 1 over one step', { cell: 'gru', inputSize: 5, hiddenSize: 8, outputSize: 5, batch: 1, steps: 1, tokens: true, loss: 'nll', seed: 13, optimizers: [ADAM_CLIP] }],
   // 640 rows and a 70-token vocabulary: with the 'gpu' kernels the column reductions split their
   // rows into chunks (and the vocabulary into two), and the 8.7K-float gradient norm into two slices

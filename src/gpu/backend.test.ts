@@ -8,8 +8,9 @@ import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
 // recurrence in one dispatch per layer where it fits), 'gpu-per-step' (the same, with one step
-// kernel per time step) and 'cpu' (register-blocked, no barriers).
-for (const kernels of ['gpu', 'gpu-per-step', 'cpu'] as const) {
+// kernel per time step), 'cpu' (register-blocked, no barriers) and 'cpu-team' (the team tile,
+// whose subgroups SwiftShader makes 4 wide).
+for (const kernels of ['gpu', 'gpu-per-step', 'cpu', 'cpu-team'] as const) {
   describe(`the WebGPU backend with its '${kernels}' kernels matches the CPU reference`, () => {
     for (const [name, spec] of cases) {
       it(`on ${name}`, async () => {

@@ -15,6 +15,7 @@ import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } fro
 import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
 import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
+import { WebGpuUnavailableError } from '../errors.js';
 import { acquireGpu, type GpuContext } from './device.js';
 import { BufferOwner, MAP_READ_MODE, readBack } from './buffers.js';
 import { grid, Kernels, STEP_STRIDE, type Constants, type KernelName } from './kernels.js';
@@ -26,9 +27,11 @@ export interface GpuOptions {
   poisonBuffers?: boolean;
   /**
    * Kernel variants: 'auto' (default: chosen from the adapter and the shape), or forced for tests:
-   * 'gpu', 'gpu-per-step' (GPU kernels, never the one-dispatch recurrence), 'cpu'.
+   * 'gpu', 'gpu-per-step' (GPU kernels, never the one-dispatch recurrence), 'cpu' (the CPU-adapter
+   * kernels, 4×4-blocked), 'cpu-team' (the CPU-adapter kernels on the team tile of
+   * shaders/team.wgsl, where subgroups are 4 wide; 'auto' picks it on such CPU adapters).
    */
-  kernels?: KernelVariant | 'gpu-per-step' | 'auto';
+  kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'auto';
 }
 
 export type KernelVariant = 'gpu' | 'cpu';
@@ -155,13 +158,22 @@ export class GpuBackend implements Backend {
    * invocations of a workgroup) or 'cpu' for CPU-emulated adapters (register-blocked, no barriers).
    */
   readonly variant: KernelVariant;
+  /** The CPU family on the team tile (shaders/team.wgsl) instead of 4×4 blocks. */
+  private readonly team: boolean;
 
   private readonly allowPersistent: boolean;
 
   constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: GpuOptions['kernels'] = 'auto') {
     this.device = ctx.device;
     this.deviceName = ctx.adapterName;
-    this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant === 'cpu' ? 'cpu' : 'gpu';
+    this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant.startsWith('cpu') ? 'cpu' : 'gpu';
+    if (variant === 'cpu-team' && !ctx.subgroups4) {
+      throw new WebGpuUnavailableError(
+        `kernels: 'cpu-team' needs subgroups exactly 4 invocations wide; ${ctx.adapterName} has ` +
+          `${ctx.device.features.has('subgroups') ? 'other subgroup sizes' : 'no subgroups feature'} (use 'cpu' or 'auto')`,
+      );
+    }
+    this.team = variant === 'cpu-team' || (variant === 'auto' && ctx.cpuAdapter && ctx.subgroups4);
     this.allowPersistent = variant !== 'gpu-per-step';
     this.kernels = new Kernels(this.device);
     this.owner = new BufferOwner(this.device, poison);
@@ -323,6 +335,18 @@ export class GpuBackend implements Backend {
   }
 
   /**
+   * A kernel on the team tile (shaders/team.wgsl) over `teams` teams of 4 invocations: 1 to 16
+   * teams a workgroup, so that there are 16 workgroups where there are teams enough (a time step's
+   * product at B 32, H 128 has 16 teams: one workgroup of 64 would leave a core idle).
+   */
+  private teamOp(name: KernelName, constants: Constants, buffers: GPUBuffer[], teams: number, ws: Workspace | null, stepEntry = 0): Op {
+    const TEAM_WG = 4 * Math.min(16, Math.max(1, Math.floor(teams / 16)));
+    const groups = Math.ceil((4 * teams) / TEAM_WG);
+    const x = Math.min(groups, 65535);
+    return this.op(name, { ...constants, TEAM_WG }, buffers, [x, Math.ceil(groups / x)], ws, stepEntry);
+  }
+
+  /**
    * C[m, n] = Σ_k A[m, k] B[k, n] (+ bias) over strided views (shaders/gemm.wgsl): each operand is
    * a buffer with a float offset and strides; bias is read from the parameters.
    */
@@ -338,6 +362,13 @@ export class GpuBackend implements Backend {
       C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
     };
     if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 64), Math.ceil(M / 64)], null);
+    if (this.team) {
+      // teams of 8 rows × 32 columns of C, or 32 × 8 (TRANS): whichever pads C less
+      const pad = (n: number, m: number): number => Math.ceil(n / m) * m;
+      const TRANS = pad(M, 32) * pad(N, 8) < pad(M, 8) * pad(N, 32);
+      const teams = TRANS ? Math.ceil(N / 8) * Math.ceil(M / 32) : Math.ceil(M / 8) * Math.ceil(N / 32);
+      return this.teamOp('gemmTeam', { ...common, TRANS }, [a[0], b[0], this.params, c[0]], teams, null);
+    }
     // vec4 loads where the operand is 16-byte aligned and contiguous along one of its dimensions
     const al = (...v: number[]): boolean => v.every((x) => x % 4 === 0);
     const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
@@ -466,6 +497,10 @@ export class GpuBackend implements Backend {
     const H = this.cfg.hiddenSize;
     const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh };
     const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]];
+    if (this.team) {
+      const U = Math.floor(8 / this.G); // units an invocation, 4·U a team of 8 rows
+      return this.teamOp('stepTeam', c, bufs, Math.ceil(ws.B / 8) * Math.ceil(H / (4 * U)), ws, t);
+    }
     if (this.variant === 'cpu') {
       const units = this.G > 1 ? 1 : 4; // a column is a gate of one unit, or a unit (RNN)
       return this.op('stepBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / units), ws, t);
@@ -475,12 +510,13 @@ export class GpuBackend implements Backend {
     return this.op('stepTiled', { ...c, RB, KS }, bufs, [cols, Math.ceil(ws.B / (8 * RB))], ws, t);
   }
 
-  /** BPTT at step t (or d h0 when `h0`), tiled on GPUs, 4×4-blocked on CPU adapters. */
+  /** BPTT at step t (or d h0 when `h0`): tiled on GPUs; on CPU adapters team tiles or 4×4 blocks. */
   private backOp(ws: Workspace, k: number, t: number, h0: boolean): Op {
     const l = this.lay.layers[k];
     const H = this.cfg.hiddenSize;
     const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
     const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+    if (this.team) return this.teamOp(h0 ? 'h0Team' : 'backTeam', c, bufs, Math.ceil(ws.B / 8) * Math.ceil(H / 32), ws, t);
     if (this.variant === 'cpu') return this.op(h0 ? 'h0Blocked' : 'backBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / 4), ws, t);
     const { RB, KS } = tileShape(this.device.limits, Math.ceil(H / 32), ws.B, this.G * H);
     return this.op(h0 ? 'h0Tiled' : 'backTiled', { ...c, RB, KS }, bufs, [Math.ceil(H / 32), Math.ceil(ws.B / (8 * RB))], ws, t);
@@ -684,7 +720,7 @@ export class GpuBackend implements Backend {
 
   stats(): BackendStats {
     const form = this.lastBatch && this.persistent(this.lastBatch) ? 'sequence' : 'per-step';
-    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes, kernels: `${this.variant}/${form}` };
+    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes, kernels: `${this.team ? 'cpu-team' : this.variant}/${form}` };
   }
 
   private encode(enc: GPUCommandEncoder, plan: Plan): void {

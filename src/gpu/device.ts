@@ -7,6 +7,11 @@ export interface GpuContext {
   adapterName: string;
   /** A CPU implementation (SwiftShader, llvmpipe, WARP): kernels without workgroup barriers win there. */
   cpuAdapter: boolean;
+  /**
+   * The device has the 'subgroups' feature and every subgroup is 4 invocations (SwiftShader: one
+   * SSE register), which the team kernels (shaders/team.wgsl) assume.
+   */
+  subgroups4: boolean;
 }
 
 const contexts = new WeakMap<GPU, Promise<GpuContext>>();
@@ -53,11 +58,13 @@ async function open(gpu: GPU): Promise<GpuContext> {
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
-  const device = await adapter.requestDevice({ requiredLimits });
+  const subgroups = adapter.features.has('subgroups');
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: subgroups ? ['subgroups'] : [] });
   const adapterName = describe(adapter.info);
   device.lost.then(() => contexts.delete(gpu));
   const cpuAdapter = /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${adapterName} ${adapter.info?.architecture ?? ''}`);
-  return { device, adapterName, cpuAdapter };
+  const subgroups4 = subgroups && adapter.info?.subgroupMinSize === 4 && adapter.info?.subgroupMaxSize === 4;
+  return { device, adapterName, cpuAdapter, subgroups4 };
 }
 
 /** Throws when a buffer of `bytes` cannot be bound on this device. */

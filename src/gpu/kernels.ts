@@ -1,7 +1,8 @@
 // Every WGSL kernel, its bindings, and the one pipeline cache. Sizes and parameter offsets reach
 // the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl and
-// shaders/cells.wgsl (the shared cell math) are prepended to each, and shaders/tile.wgsl to the
-// step and BPTT kernels: the one textual substitution.
+// shaders/cells.wgsl (the shared cell math) are prepended to each, shaders/tile.wgsl to the step
+// and BPTT kernels, and shaders/team.wgsl (the team tile) to the kernels that use subgroups, whose
+// modules open with `enable subgroups;`: the one textual substitution.
 import common from '../../shaders/common.wgsl?raw';
 import cells from '../../shaders/cells.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
@@ -10,6 +11,10 @@ import bptt from '../../shaders/bptt.wgsl?raw';
 import tile from '../../shaders/tile.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
 import gemmRb from '../../shaders/gemm_rb.wgsl?raw';
+import team from '../../shaders/team.wgsl?raw';
+import gemmTeam from '../../shaders/gemm_team.wgsl?raw';
+import stepTeam from '../../shaders/step_team.wgsl?raw';
+import bpttTeam from '../../shaders/bptt_team.wgsl?raw';
 import colgrad from '../../shaders/colgrad.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
@@ -23,6 +28,10 @@ import { SHADER_STAGE_COMPUTE } from './buffers.js';
 /** step.wgsl and bptt.wgsl, after the register tile their GPU entries share (shaders/tile.wgsl). */
 const stepSrc = `${tile}\n${step}`;
 const bpttSrc = `${tile}\n${bptt}`;
+/** The same with the team tile and its entries (CPU adapters whose subgroups are 4 wide). */
+const stepTeamSrc = `${stepSrc}\n${team}\n${stepTeam}`;
+const bpttTeamSrc = `${bpttSrc}\n${team}\n${bpttTeam}`;
+const gemmTeamSrc = `${team}\n${gemmTeam}`;
 
 /**
  * Each kernel's bindings, one letter per binding in order: r read-only storage, w read-write
@@ -36,6 +45,10 @@ const KERNELS = {
   backBlocked: { src: bpttSrc, entry: 'back_blocked', bindings: 'rrrrrwwd' },
   h0Tiled: { src: bpttSrc, entry: 'h0_tiled', bindings: 'rrrrrwwd' },
   h0Blocked: { src: bpttSrc, entry: 'h0_blocked', bindings: 'rrrrrwwd' },
+  stepTeam: { src: stepTeamSrc, entry: 'team', bindings: 'rrwwwd', subgroups: true },
+  backTeam: { src: bpttTeamSrc, entry: 'back_team', bindings: 'rrrrrwwd', subgroups: true },
+  h0Team: { src: bpttTeamSrc, entry: 'h0_team', bindings: 'rrrrrwwd', subgroups: true },
+  gemmTeam: { src: gemmTeamSrc, entry: 'main', bindings: 'rrrw', subgroups: true },
   gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
   gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
@@ -90,7 +103,8 @@ export class Kernels {
       const k = KERNELS[name];
       let module = this.modules.get(k.src);
       if (!module) {
-        module = this.device.createShaderModule({ label: name, code: `${common}\n${cells}\n${k.src}` });
+        const enable = 'subgroups' in k ? 'enable subgroups;\n' : '';
+        module = this.device.createShaderModule({ label: name, code: `${enable}${common}\n${cells}\n${k.src}` });
         this.modules.set(k.src, module);
       }
       const c: Record<string, number> = {};
