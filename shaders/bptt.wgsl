@@ -190,7 +190,15 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   let c0 = (t * B + b) * 4u * H;
   var saved = vec4<f32>();
   if (CELL != 0u) { saved = vec4<f32>(cache[c0 + j], cache[c0 + H + j], cache[c0 + 2u * H + j], cache[c0 + 3u * H + j]); }
-  let d = cellBackward(CELL, ACT, dh, dcNext, hs[hn + j], cs[hn + j], cs[hp + j], hs[hp + j], saved);
+  // only what the cell reads (RNN h_t, LSTM c_t and c_{t-1}, GRU h_{t-1}): CPU adapters pay per load
+  var h = 0.0;
+  var c = 0.0;
+  var cPrev = 0.0;
+  var hPrev = 0.0;
+  if (CELL == 0u) { h = hs[hn + j]; }
+  if (CELL == 1u) { c = cs[hn + j]; cPrev = cs[hp + j]; }
+  if (CELL == 2u) { hPrev = hs[hp + j]; }
+  let d = cellBackward(CELL, ACT, dh, dcNext, h, c, cPrev, hPrev, saved);
   let a0 = (t * B + b) * GH;
   let r0 = dROffset() + a0;
   for (var g = 0u; g < G; g++) {

@@ -46,7 +46,12 @@ fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   }
   let hp = (t * B + b) * H;        // h_{t-1}
   let hn = ((t + 1u) * B + b) * H; // h_t
-  let o = cellForward(CELL, ACT, a, r, hs[hp + j], cs[hp + j]);
+  // only what the cell reads (GRU h_{t-1}, LSTM c_{t-1}): CPU adapters pay per load
+  var hPrev = 0.0;
+  var cPrev = 0.0;
+  if (CELL == 2u) { hPrev = hs[hp + j]; }
+  if (CELL == 1u) { cPrev = cs[hp + j]; }
+  let o = cellForward(CELL, ACT, a, r, hPrev, cPrev);
   hs[hn + j] = o.h;
   if (CELL == 1u) { cs[hn + j] = o.c; }
   if (CELL != 0u) {

@@ -14,10 +14,13 @@ fn teamA(i: u32, k: u32) -> f32 {
   return select(0.0, v, k < H);
 }
 
+// W_hh's row offsets of this invocation's columns 0 … 3 and 4 … 7 (set once: no division per load).
+var<private> tmWlo: vec4<u32>;
+var<private> tmWhi: vec4<u32>;
+
 fn teamB(c: u32, k: u32) -> f32 {
-  let U = teamUnits();
-  let row = min(c / U, gates() - 1u) * H + min(tmJ0 + c % U, H - 1u);
-  return params[WHH_OFF + row * WHH_LD + min(k, H - 1u)];
+  let w = select(tmWhi, tmWlo, c < 4u)[c % 4u];
+  return params[w + min(k, H - 1u)];
 }
 
 @compute @workgroup_size(TEAM_WG)
@@ -31,6 +34,10 @@ fn team(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   tmT = t;
   tmB0 = (tm / nq) * 8u;
   tmJ0 = (tm % nq) * 4u * U + lane * U;
+  for (var c = 0u; c < 8u; c++) {
+    let w = WHH_OFF + (min(c / U, G - 1u) * H + min(tmJ0 + c % U, H - 1u)) * WHH_LD;
+    if (c < 4u) { tmWlo[c] = w; } else { tmWhi[c - 4u] = w; }
+  }
   var blk = teamTile(lane, H);
   for (var u = 0u; u < U; u++) {
     let j = tmJ0 + u;
