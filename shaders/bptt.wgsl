@@ -5,7 +5,7 @@
 // dA [T, B, G·H] = d loss/d(W_ih x + b_ih), dR = d loss/d(W_hh h + b_hh). They differ only for the
 // GRU (r multiplies W_hn h + b_hn); for the other cells dR is dA, one buffer, written once.
 // carry [2, B, H]: the direct part of dh_{t-1} (GRU) and dc_{t-1} (LSTM), handed from step to step
-// by the same invocation (b, j), so no other invocation touches them.
+// by the same invocation (b, j), so no other invocation touches them; d h0 and d c0 at the end.
 // Only index j of each gate block is needed, so the gate math is local to (b, j); the recurrent
 // term is the GEMM dR_{t+1} [B, G·H] · W_hh [G·H, H] with the gate math as its epilogue.
 // Split, GPUs (`*_tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
@@ -153,7 +153,7 @@ fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
   for (var e = li; e < TM * TN; e += 64u * KS) {
     let b = m0 + e / TN;
     let u = n0 + e % TN;
-    if (b < B && u < H) { carry[b * H + u] = carry[b * H + u] + partialSum(e / TN, e % TN) + dHin[b * H + u]; }
+    if (b < B && u < H) { carry[b * H + u] = directDh(b * H + u) + partialSum(e / TN, e % TN) + dHin[b * H + u]; }
   }
 }
 
@@ -184,8 +184,8 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   var dh = dHin[hn + j];
   var dcNext = 0.0;
   if (step.first == 0u) {
-    dh += carry[b * H + j] + recurrent;
-    dcNext = carry[(B + b) * H + j];
+    dh += directDh(b * H + j) + recurrent;
+    if (CELL == 1u) { dcNext = carry[(B + b) * H + j]; }
   }
   let c0 = (t * B + b) * 4u * H;
   var saved = vec4<f32>();
@@ -203,10 +203,17 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   let r0 = dROffset() + a0;
   for (var g = 0u; g < G; g++) {
     dAR[a0 + g * H + j] = d.dA[g];
-    dAR[r0 + g * H + j] = d.dR[g]; // the same place as dA but for the GRU
+    if (CELL == 2u) { dAR[r0 + g * H + j] = d.dR[g]; } // elsewhere dR is dA
   }
-  carry[b * H + j] = d.dhPrevDirect;
+  if (CELL == 2u) { carry[b * H + j] = d.dhPrevDirect; }
   if (CELL == 1u) { carry[(B + b) * H + j] = d.dcPrev; }
+}
+
+// The direct part of dh_{t-1} left in carry[0] at i = b·H + j: only the GRU has one (h_t = … + z·h_{t-1});
+// for the other cells carry[0] is never written (CPU adapters pay per load and store).
+fn directDh(i: u32) -> f32 {
+  if (CELL == 2u) { return carry[i]; }
+  return 0.0;
 }
 
 // d loss / d h0 = direct_0 + W_hhᵀ dR[0] + dHin[slot 0] (the tutorial head reads h0), written to
@@ -224,7 +231,7 @@ fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var i = 0u; i < 4u; i++) {
       let b = b0 + i;
       let j = j0 + u;
-      if (b < B && j < H) { carry[b * H + j] = carry[b * H + j] + v[i] + dHin[b * H + j]; }
+      if (b < B && j < H) { carry[b * H + j] = directDh(b * H + j) + v[i] + dHin[b * H + j]; }
     }
   }
 }

@@ -53,7 +53,7 @@ fn h0_team(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     for (var i = 0u; i < 8u; i++) {
       let b = tmB0 + i;
       if (b >= B) { break; }
-      carry[b * H + j] = carry[b * H + j] + teamAt(&blk, i, u) + dHin[b * H + j];
+      carry[b * H + j] = directDh(b * H + j) + teamAt(&blk, i, u) + dHin[b * H + j];
     }
   }
 }
