@@ -171,7 +171,7 @@ fn back_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (j0 + u >= H) { break; }
     let v = pick4(u, o.u0, o.u1, o.u2, o.u3);
     for (var i = 0u; i < 4u; i++) {
-      if (b0 + i < B) { backElement(t, b0 + i, j0 + u, v[i]); }
+      if (b0 + i < B) { backElement(t, b0 + i, j0 + u, comp4(v, i)); }
     }
   }
 }
@@ -201,9 +201,14 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
   let d = cellBackward(CELL, ACT, dh, dcNext, h, c, cPrev, hPrev, saved);
   let a0 = (t * B + b) * GH;
   let r0 = dROffset() + a0;
-  for (var g = 0u; g < G; g++) {
-    dAR[a0 + g * H + j] = d.dA[g];
-    if (CELL == 2u) { dAR[r0 + g * H + j] = d.dR[g]; } // elsewhere dR is dA
+  // gate by gate with constant components (G is 1, 3 or 4), as in step.wgsl's cellUpdate
+  dAR[a0 + j] = d.dA.x;
+  if (G > 1u) { dAR[a0 + H + j] = d.dA.y; dAR[a0 + 2u * H + j] = d.dA.z; }
+  if (G > 3u) { dAR[a0 + 3u * H + j] = d.dA.w; }
+  if (CELL == 2u) { // elsewhere dR is dA
+    dAR[r0 + j] = d.dR.x;
+    dAR[r0 + H + j] = d.dR.y;
+    dAR[r0 + 2u * H + j] = d.dR.z;
   }
   if (CELL == 2u) { carry[b * H + j] = d.dhPrevDirect; }
   if (CELL == 1u) { carry[(B + b) * H + j] = d.dcPrev; }
@@ -231,7 +236,7 @@ fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var i = 0u; i < 4u; i++) {
       let b = b0 + i;
       let j = j0 + u;
-      if (b < B && j < H) { carry[b * H + j] = directDh(b * H + j) + v[i] + dHin[b * H + j]; }
+      if (b < B && j < H) { carry[b * H + j] = directDh(b * H + j) + comp4(v, i) + dHin[b * H + j]; }
     }
   }
 }

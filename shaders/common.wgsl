@@ -18,6 +18,11 @@ fn pick4(i: u32, v0: vec4<f32>, v1: vec4<f32>, v2: vec4<f32>, v3: vec4<f32>) -> 
   return select(select(select(v3, v2, i == 2u), v1, i == 1u), v0, i == 0u);
 }
 
+// v[i], i < 4, as a register pick (SwiftShader puts a dynamically indexed vector in memory).
+fn comp4(v: vec4<f32>, i: u32) -> f32 {
+  return select(select(select(v.w, v.z, i == 2u), v.y, i == 1u), v.x, i == 0u);
+}
+
 fn sigmoid(v: f32) -> f32 {
   return 1.0 / (1.0 + exp(-v));
 }

@@ -37,12 +37,17 @@ fn gates() -> u32 { return gateCount(CELL); }
 // h_t (and c_t, the cache) at (b, j) from the recurrent pre-activations rv[g] = W_hh h_{t-1} (no bias yet).
 fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   let G = gates();
-  var a = vec4<f32>();
-  var r = rv;
+  // gate by gate with constant components (G is 1, 3 or 4): a vector indexed by a loop variable
+  // would live in memory on CPU adapters
   let a0 = (t * B + b) * G * H;
-  for (var g = 0u; g < G; g++) {
-    a[g] = A[a0 + g * H + j];
-    if (HAS_BHH) { r[g] += params[BHH_OFF + g * H + j]; }
+  var a = vec4<f32>(A[a0 + j], 0.0, 0.0, 0.0);
+  if (G > 1u) { a.y = A[a0 + H + j]; a.z = A[a0 + 2u * H + j]; }
+  if (G > 3u) { a.w = A[a0 + 3u * H + j]; }
+  var r = rv;
+  if (HAS_BHH) {
+    r.x += params[BHH_OFF + j];
+    if (G > 1u) { r.y += params[BHH_OFF + H + j]; r.z += params[BHH_OFF + 2u * H + j]; }
+    if (G > 3u) { r.w += params[BHH_OFF + 3u * H + j]; }
   }
   let hp = (t * B + b) * H;        // h_{t-1}
   let hn = ((t + 1u) * B + b) * H; // h_t
@@ -56,7 +61,10 @@ fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   if (CELL == 1u) { cs[hn + j] = o.c; }
   if (CELL != 0u) {
     let c0 = (t * B + b) * 4u * H;
-    for (var g = 0u; g < 4u; g++) { cache[c0 + g * H + j] = o.saved[g]; }
+    cache[c0 + j] = o.saved.x;
+    cache[c0 + H + j] = o.saved.y;
+    cache[c0 + 2u * H + j] = o.saved.z;
+    cache[c0 + 3u * H + j] = o.saved.w;
   }
 }
 
@@ -185,10 +193,10 @@ fn blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (b >= B) { break; }
     if (G == 1u) {
       for (var c = 0u; c < 4u; c++) {
-        if (j0 + c < H) { cellUpdate(t, b, j0 + c, vec4<f32>(pick4(c, acc0, acc1, acc2, acc3)[i], 0.0, 0.0, 0.0)); }
+        if (j0 + c < H) { cellUpdate(t, b, j0 + c, vec4<f32>(comp4(pick4(c, acc0, acc1, acc2, acc3), i), 0.0, 0.0, 0.0)); }
       }
     } else {
-      cellUpdate(t, b, j0, vec4<f32>(acc0[i], acc1[i], acc2[i], acc3[i]));
+      cellUpdate(t, b, j0, vec4<f32>(comp4(acc0, i), comp4(acc1, i), comp4(acc2, i), comp4(acc3, i)));
     }
   }
 }

@@ -14,13 +14,15 @@ fn teamA(i: u32, k: u32) -> f32 {
   return select(0.0, v, k < H);
 }
 
-// W_hh's row offsets of this invocation's columns 0 … 3 and 4 … 7 (set once: no division per load).
-var<private> tmWlo: vec4<u32>;
-var<private> tmWhi: vec4<u32>;
-
+// W_hh's row for column c: unit tmJ0 + c (RNN, U = 8), else gate c / 2 of unit tmJ0 + c % 2 (U = 2).
 fn teamB(c: u32, k: u32) -> f32 {
-  let w = select(tmWhi, tmWlo, c < 4u)[c % 4u];
-  return params[w + min(k, H - 1u)];
+  var row: u32;
+  if (gates() == 1u) {
+    row = min(tmJ0 + c, H - 1u);
+  } else {
+    row = min(c >> 1u, gates() - 1u) * H + min(tmJ0 + (c & 1u), H - 1u);
+  }
+  return params[WHH_OFF + row * WHH_LD + min(k, H - 1u)];
 }
 
 @compute @workgroup_size(TEAM_WG)
@@ -34,10 +36,6 @@ fn team(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   tmT = t;
   tmB0 = (tm / nq) * 8u;
   tmJ0 = (tm % nq) * 4u * U + lane * U;
-  for (var c = 0u; c < 8u; c++) {
-    let w = WHH_OFF + (min(c / U, G - 1u) * H + min(tmJ0 + c % U, H - 1u)) * WHH_LD;
-    if (c < 4u) { tmWlo[c] = w; } else { tmWhi[c - 4u] = w; }
-  }
   var blk = teamTile(lane, H);
   for (var u = 0u; u < U; u++) {
     let j = tmJ0 + u;
@@ -45,8 +43,10 @@ fn team(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var i = 0u; i < 8u; i++) {
       let b = tmB0 + i;
       if (b >= B) { break; }
-      var r = vec4<f32>();
-      for (var g = 0u; g < G; g++) { r[g] = teamAt(&blk, i, g * U + u); }
+      // gate g of unit u is column g·U + u; constant components (see cellUpdate)
+      var r = vec4<f32>(teamAt(&blk, i, u), 0.0, 0.0, 0.0);
+      if (G > 1u) { r.y = teamAt(&blk, i, U + u); r.z = teamAt(&blk, i, 2u * U + u); }
+      if (G > 3u) { r.w = teamAt(&blk, i, 3u * U + u); }
       cellUpdate(t, b, j, r);
     }
   }

@@ -75,5 +75,5 @@ fn teamTile(lane: u32, K: u32) -> Team8 {
 fn teamAt(t: ptr<function, Team8>, i: u32, c: u32) -> f32 {
   let lo = select(pick4(c - 4u, (*t).l4, (*t).l5, (*t).l6, (*t).l7), pick4(c, (*t).l0, (*t).l1, (*t).l2, (*t).l3), c < 4u);
   let hi = select(pick4(c - 4u, (*t).h4, (*t).h5, (*t).h6, (*t).h7), pick4(c, (*t).h0, (*t).h1, (*t).h2, (*t).h3), c < 4u);
-  return select(hi, lo, i < 4u)[i % 4u];
+  return comp4(select(hi, lo, i < 4u), i % 4u);
 }
