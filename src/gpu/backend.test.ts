@@ -86,6 +86,40 @@ describe('the WebGPU scheduler', () => {
     });
   }
 
+  it('picks the team kernels on SwiftShader, the 4×4 blocks where subgroups are missing, and says why it cannot force them there', async () => {
+    const real = await nodeGpu();
+    const opts = { cell: 'rnn' as const, inputSize: 5, hiddenSize: 8 };
+    const input = { batch: 2, steps: 3, ids: Int32Array.from([0, 1, 2, 3, 4, 0]) };
+    const targets = { ids: Int32Array.from([1, 2, 3, 4, 0, 1]) };
+    const trained = async (gpu: GPU, kernels?: 'cpu-team') => {
+      const m = await RnnModel.create({ ...opts, backend: 'webgpu', gpu, kernels });
+      try {
+        m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.1 } });
+        await m.trainStep(input, targets);
+        return m.stats().kernels;
+      } finally {
+        m.dispose();
+      }
+    };
+    expect(await trained(real)).toBe('cpu-team/per-step');
+    // the same driver behind an adapter that does not offer the subgroups feature
+    const noSubgroups = {
+      requestAdapter: async (o?: GPURequestAdapterOptions) => {
+        const a = (await real.requestAdapter(o))!;
+        return new Proxy(a, {
+          get(t, k) {
+            if (k === 'features') return new Set([...t.features].filter((f) => f !== 'subgroups'));
+            const v = Reflect.get(t, k, t) as unknown;
+            return typeof v === 'function' ? v.bind(t) : v;
+          },
+        });
+      },
+    } as unknown as GPU;
+    expect(await trained(noSubgroups)).toBe('cpu/per-step');
+    await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(WebGpuUnavailableError);
+    await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(/subgroups exactly 4 invocations wide.*no subgroups feature/);
+  });
+
   it('carries the hidden state across calls on the GPU like the CPU reference (truncated BPTT)', async () => {
     const gpu = await nodeGpu();
     const opts = { cell: 'lstm' as const, inputSize: 6, hiddenSize: 10, seed: 4 };

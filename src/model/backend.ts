@@ -50,7 +50,7 @@ export interface BackendStats {
   submits: number;
   /** Bytes of GPU memory the model holds now (parameters, optimizer state, workspaces). */
   gpuBytes: number;
-  /** Which kernels ran: 'cpu-reference', or the GPU family and recurrence form ('gpu/sequence', 'gpu/per-step', 'cpu/per-step'). */
+  /** Which kernels ran: 'cpu-reference', or the GPU family and recurrence form ('gpu/sequence', 'gpu/per-step', 'cpu/per-step', 'cpu-team/per-step'). */
   kernels: string;
 }
 
