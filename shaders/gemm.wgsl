@@ -1,33 +1,12 @@
 // Tiled GEMM for every dense product over all T·B rows at once (input projection, head, their
 // gradients, the weight gradients of BPTT):
 //   C[m, n] = Σ_k A[m, k] · B[k, n]  (+ bias[n])  (+ C[m, n] when ACCUMULATE)
-// A, B and C are strided views: A[m, k] = a[A_OFF + m·A_SM + k·A_SK], B[k, n] = b[B_OFF + k·B_SK + n·B_SN],
-// C[m, n] = c[C_OFF + m·C_LD + n], so a transpose is a swap of strides (W_ihᵀ, dYᵀ·X) and the
-// tutorial's column blocks of i2h.weight are views with their own offset and leading dimension.
+// A, B and C are strided views (shaders/gemm_views.wgsl, prepended: the overrides and bindings).
 // Split: a workgroup of 16×16 invocations computes a 64×64 tile of C, each invocation a 4×4 block
 // in four vec4 registers (rows ty + 16i, columns tx + 16j, interleaved so neighbours read
 // neighbouring words); K is walked in chunks of 16 staged through workgroup memory, the next
 // chunk's global loads in flight while this one is multiplied. Loads are coalesced along whichever
 // stride of an operand is 1: A along k when A_SK = 1, else along m; B along n unless only B_SK = 1.
-override M: u32;
-override N: u32;
-override K: u32;
-override A_OFF: u32 = 0u;
-override A_SM: u32;
-override A_SK: u32;
-override B_OFF: u32 = 0u;
-override B_SK: u32;
-override B_SN: u32;
-override C_OFF: u32 = 0u;
-override C_LD: u32;
-override BIAS_OFF: u32 = 0u;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 const TM: u32 = 64u;
 const TN: u32 = 64u;

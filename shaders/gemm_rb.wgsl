@@ -1,32 +1,14 @@
 // GEMM, register-blocked variant for CPU-emulated adapters (SwiftShader), where workgroup barriers
 // are costly and private arrays live in memory: the same C[m, n] = Σ_k A[m, k] · B[k, n] (+ bias)
-// (+ C) over the same strided views as gemm.wgsl, each invocation computing a 4×4 block straight
+// (+ C) over the strided views of gemm_views.wgsl (prepended: overrides M … ACCUMULATE, bindings 0–3), each invocation computing a 4×4 block straight
 // from storage into four vec4 registers (no workgroup memory, no barrier, no private arrays).
 // K is walked 4 at a time: a 4×4 slice of A (rows × k) and of B (k × columns) per step. Where an
 // operand is 16-byte aligned and contiguous along m, k or n (A_VEC / B_VEC = 1, 2), a slice is four
 // vec4 loads through a second, vec4-typed binding of the same buffer instead of sixteen scalar ones.
 // Split: one invocation per 4×4 block of C, blocks in row-major order.
-override M: u32;
-override N: u32;
-override K: u32;
-override A_OFF: u32 = 0u;
-override A_SM: u32;
-override A_SK: u32;
-override B_OFF: u32 = 0u;
-override B_SK: u32;
-override B_SN: u32;
-override C_OFF: u32 = 0u;
-override C_LD: u32;
-override BIAS_OFF: u32 = 0u;
-override HAS_BIAS: bool = false;
-override ACCUMULATE: bool = false;
 override A_VEC: u32 = 0u; // 0 scalar, 1 contiguous along m (A_SM = 1), 2 along k (A_SK = 1)
 override B_VEC: u32 = 0u; // 0 scalar, 1 contiguous along n (B_SN = 1), 2 along k (B_SK = 1)
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> a4: array<vec4<f32>>; // the buffer of `a`
 @group(0) @binding(5) var<storage, read> b4: array<vec4<f32>>; // the buffer of `b`
 

@@ -1,28 +1,11 @@
 // GEMM on the team tile (shaders/team.wgsl) for CPU adapters with 4-wide subgroups: the same
-// C[m, n] = Σ_k A[m, k] · B[k, n] (+ bias[n]) over the strided views of gemm.wgsl.
+// C[m, n] = Σ_k A[m, k] · B[k, n] (+ bias[n]) over the strided views of gemm_views.wgsl (prepended:
+// the overrides M … HAS_BIAS and bindings a, b, bias, c).
 // Split: a team (one subgroup, 4 invocations) computes 8 rows × 32 columns of C, or with TRANS
 // 32 rows × 8 columns (the team's shared rows are then C's columns and B's values the broadcast
 // ones; the backend picks whichever pads C less, e.g. TRANS for C [2048, 65]). Teams in row-major
 // order over C's tiles; invocation 4·team + lane, lane = its subgroup invocation id.
-override M: u32;
-override N: u32;
-override K: u32;
-override A_OFF: u32 = 0u;
-override A_SM: u32;
-override A_SK: u32;
-override B_OFF: u32 = 0u;
-override B_SK: u32;
-override B_SN: u32;
-override C_OFF: u32 = 0u;
-override C_LD: u32;
-override BIAS_OFF: u32 = 0u;
-override HAS_BIAS: bool = false;
 override TRANS: bool = false;
-
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
 
 var<private> tr0: u32; // the team's first row (of C, of Cᵀ with TRANS)
 var<private> tc0: u32; // this invocation's first column

@@ -347,7 +347,7 @@ export class GpuBackend implements Backend {
   }
 
   /**
-   * C[m, n] = Σ_k A[m, k] B[k, n] (+ bias) over strided views (shaders/gemm.wgsl): each operand is
+   * C[m, n] = Σ_k A[m, k] B[k, n] (+ bias) over strided views (shaders/gemm_views.wgsl): each operand is
    * a buffer with a float offset and strides; bias is read from the parameters.
    */
   private gemm(

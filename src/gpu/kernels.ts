@@ -1,8 +1,9 @@
 // Every WGSL kernel, its bindings, and the one pipeline cache. Sizes and parameter offsets reach
 // the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl and
 // shaders/cells.wgsl (the shared cell math) are prepended to each, shaders/tile.wgsl to the step
-// and BPTT kernels, and shaders/team.wgsl (the team tile) to the kernels that use subgroups, whose
-// modules open with `enable subgroups;`: the one textual substitution.
+// and BPTT kernels, shaders/gemm_views.wgsl (operands) to the GEMMs, and shaders/team.wgsl (the
+// team tile) to the kernels that use subgroups, whose modules open with `enable subgroups;`: the
+// one textual substitution.
 import common from '../../shaders/common.wgsl?raw';
 import cells from '../../shaders/cells.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
@@ -11,6 +12,7 @@ import bptt from '../../shaders/bptt.wgsl?raw';
 import tile from '../../shaders/tile.wgsl?raw';
 import gemm from '../../shaders/gemm.wgsl?raw';
 import gemmRb from '../../shaders/gemm_rb.wgsl?raw';
+import gemmViews from '../../shaders/gemm_views.wgsl?raw';
 import team from '../../shaders/team.wgsl?raw';
 import gemmTeam from '../../shaders/gemm_team.wgsl?raw';
 import stepTeam from '../../shaders/step_team.wgsl?raw';
@@ -31,7 +33,10 @@ const bpttSrc = `${tile}\n${bptt}`;
 /** The same with the team tile and its entries (CPU adapters whose subgroups are 4 wide). */
 const stepTeamSrc = `${stepSrc}\n${team}\n${stepTeam}`;
 const bpttTeamSrc = `${bpttSrc}\n${team}\n${bpttTeam}`;
-const gemmTeamSrc = `${team}\n${gemmTeam}`;
+const gemmTeamSrc = `${team}\n${gemmViews}\n${gemmTeam}`;
+/** The GEMMs after their shared overrides and bindings (shaders/gemm_views.wgsl). */
+const gemmSrc = `${gemmViews}\n${gemm}`;
+const gemmRbSrc = `${gemmViews}\n${gemmRb}`;
 
 /**
  * Each kernel's bindings, one letter per binding in order: r read-only storage, w read-write
@@ -49,8 +54,8 @@ const KERNELS = {
   backTeam: { src: bpttTeamSrc, entry: 'back_team', bindings: 'rrrrrwwd', subgroups: true },
   h0Team: { src: bpttTeamSrc, entry: 'h0_team', bindings: 'rrrrrwwd', subgroups: true },
   gemmTeam: { src: gemmTeamSrc, entry: 'main', bindings: 'rrrw', subgroups: true },
-  gemm: { src: gemm, entry: 'main', bindings: 'rrrw' },
-  gemmRb: { src: gemmRb, entry: 'main', bindings: 'rrrwrr' },
+  gemm: { src: gemmSrc, entry: 'main', bindings: 'rrrw' },
+  gemmRb: { src: gemmRbSrc, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
   colChunks: { src: colgrad, entry: 'chunks', bindings: 'rrw' },
