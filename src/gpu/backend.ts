@@ -337,7 +337,7 @@ export class GpuBackend implements Backend {
   /**
    * A kernel on the team tile (shaders/team.wgsl) over `teams` teams of 4 invocations: 1 to 16
    * teams a workgroup, so that there are 16 workgroups where there are teams enough (a time step's
-   * product at B 32, H 128 has 16 teams: one workgroup of 64 would leave a core idle).
+   * product at B 32, H 128 has 16 teams: one workgroup of 64 would leave a worker thread idle).
    */
   private teamOp(name: KernelName, constants: Constants, buffers: GPUBuffer[], teams: number, ws: Workspace | null, stepEntry = 0): Op {
     const TEAM_WG = 4 * Math.min(16, Math.max(1, Math.floor(teams / 16)));
