@@ -2,13 +2,13 @@
 // with 4-wide subgroups (appended after bptt.wgsl and team.wgsl): Σ_i dR[t+1, b, i] · W_hh[i, j]
 // over i < G·H, then the cell's backward at (b, j) (back_team), or d h0 (h0_team).
 // Split: a team takes 8 batch rows (dR, the broadcast operand) × 32 units, an invocation 8 units.
-var<private> tmT: u32;  // the step whose dR is read
+var<private> tmDR: u32; // where dR of the step read starts in dAR
 var<private> tmB0: u32; // the team's first batch row
 var<private> tmJ0: u32; // this invocation's first unit
 
 fn teamA(i: u32, k: u32) -> f32 {
   let GH = gates() * H;
-  let v = dAR[dROffset() + (tmT * B + min(tmB0 + i, B - 1u)) * GH + min(k, GH - 1u)];
+  let v = dAR[tmDR + min(tmB0 + i, B - 1u) * GH + min(k, GH - 1u)];
   return select(0.0, v, k < GH);
 }
 
@@ -16,13 +16,12 @@ fn teamB(j: u32, k: u32) -> f32 {
   return params[WHH_OFF + min(k, gates() * H - 1u) * WHH_LD + min(tmJ0 + j, H - 1u)];
 }
 
-// Places this invocation's block; its rows and units past B, H are computed and not written.
+// Places this invocation's block over dR at step t; rows and units past B, H are computed, not written.
 fn teamPlace(gid: vec3<u32>, nwg: vec3<u32>, lane: u32, t: u32) {
-  let nq = (H + 31u) / 32u;
-  let tm = teamFlatId(gid, nwg) / 4u;
-  tmT = t;
-  tmB0 = (tm / nq) * 8u;
-  tmJ0 = (tm % nq) * 32u + lane * 8u;
+  let corner = teamCorner(gid, nwg, lane, H, 8u);
+  tmDR = dROffset() + t * B * gates() * H;
+  tmB0 = corner.x;
+  tmJ0 = corner.y;
 }
 
 @compute @workgroup_size(TEAM_WG)

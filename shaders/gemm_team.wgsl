@@ -30,10 +30,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         @builtin(subgroup_invocation_id) lane: u32) {
   let P = select(M, N, TRANS); // the team's rows
   let Q = select(N, M, TRANS); // the invocations' columns
-  let nq = (Q + 31u) / 32u;
-  let team = teamFlatId(gid, nwg) / 4u;
-  tr0 = (team / nq) * 8u;
-  tc0 = (team % nq) * 32u + lane * 8u;
+  let corner = teamCorner(gid, nwg, lane, Q, 8u);
+  tr0 = corner.x;
+  tc0 = corner.y;
   var t = teamTile(lane, K);
   for (var j = 0u; j < 8u; j++) {
     let q = tc0 + j;

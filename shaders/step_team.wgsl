@@ -3,14 +3,14 @@
 // Split: a team takes 8 batch rows (h_{t-1}, the broadcast operand) × 4·U units, an invocation the
 // G gates of U = ⌊8 / G⌋ units (RNN 8, LSTM 2, GRU 2: 6 of its 8 columns used), its column c being
 // W_hh's row for gate ⌊c / U⌋ of unit j0 + c % U; then the cell update of each (row, unit) it holds.
-var<private> tmT: u32;  // the step
+var<private> tmH: u32;  // where h_{t-1} starts in hs
 var<private> tmB0: u32; // the team's first batch row
 var<private> tmJ0: u32; // this invocation's first unit
 
 fn teamUnits() -> u32 { return 8u / gates(); }
 
 fn teamA(i: u32, k: u32) -> f32 {
-  let v = hs[(tmT * B + min(tmB0 + i, B - 1u)) * H + min(k, H - 1u)];
+  let v = hs[tmH + min(tmB0 + i, B - 1u) * H + min(k, H - 1u)];
   return select(0.0, v, k < H);
 }
 
@@ -31,11 +31,10 @@ fn team(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let t = step.t0;
   let G = gates();
   let U = teamUnits();
-  let nq = (H + 4u * U - 1u) / (4u * U);
-  let tm = teamFlatId(gid, nwg) / 4u;
-  tmT = t;
-  tmB0 = (tm / nq) * 8u;
-  tmJ0 = (tm % nq) * 4u * U + lane * U;
+  let corner = teamCorner(gid, nwg, lane, H, U);
+  tmH = t * B * H;
+  tmB0 = corner.x;
+  tmJ0 = corner.y;
   var blk = teamTile(lane, H);
   for (var u = 0u; u < U; u++) {
     let j = tmJ0 + u;

@@ -9,13 +9,17 @@
 // once per row (lane l takes k0 + l) and the team hands the values round with subgroupBroadcast,
 // then loads B 32 times, for 256 multiply-adds (the 4 × 4 blocks of gemm_rb.wgsl: 32 for 64).
 // Workgroups hold TEAM_WG / 4 teams: few where there are few teams (a time step's product at B 32
-// is 16 teams), so that every core gets workgroups; flat invocation index from teamFlatId.
+// is 16 teams), so that every core gets workgroups; teamCorner places each invocation's block.
 // Layout of Team8: column c of the block in l<c> (rows 0 … 3) and h<c> (rows 4 … 7); no private
 // arrays (SwiftShader keeps those in memory and indexes them per lane).
 override TEAM_WG: u32 = 64u;
 
-fn teamFlatId(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return gid.x + gid.y * nwg.x * TEAM_WG;
+// Where this invocation's block starts: (the team's first row, its own first column), teams in
+// row-major order over tiles of 8 rows × 4·perLane columns of a Q-column result.
+fn teamCorner(gid: vec3<u32>, nwg: vec3<u32>, lane: u32, Q: u32, perLane: u32) -> vec2<u32> {
+  let team = (gid.x + gid.y * nwg.x * TEAM_WG) / 4u;
+  let nq = (Q + 4u * perLane - 1u) / (4u * perLane);
+  return vec2<u32>((team / nq) * 8u, (team % nq) * 4u * perLane + lane * perLane);
 }
 
 struct Team8 {
