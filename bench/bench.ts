@@ -8,7 +8,7 @@
 //   --configs=a,b     only these configs (names as printed; see bench/configs.ts)
 //   --reps=N --warmup=N
 //   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
-//   --kernels=auto|gpu|gpu-per-step|cpu|cpu-team  webrnn's kernel variants (default auto: chosen from the adapter)
+//   --kernels=auto|gpu|gpu-per-step|cpu|cpu-team|cpu-team-per-step  webrnn's kernel variants (default auto: chosen from the adapter)
 //   --profile         also take a step apart by kernel family (bench/profile.ts): in Node every
 //                     train config of the run (with --quick, RNN H128 B32 T64), in Chromium RNN H128 B32 T64
 //   --parity          first check every kernel family against the CPU reference on this adapter
@@ -48,8 +48,8 @@ interface Flags {
   parity: boolean;
 }
 
-type Kernels = 'auto' | 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team';
-const KERNELS: Kernels[] = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team'];
+type Kernels = 'auto' | 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-per-step';
+const KERNELS: Kernels[] = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'];
 
 function parseFlags(argv: string[]): Flags {
   const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto', profile: false, parity: false };
@@ -112,7 +112,7 @@ async function runParity(f: Flags, log: (s: string) => void): Promise<ParityResu
   const gpu = await nodeGpu();
   const out: ParityResult[] = [];
   const cpuTeam = (await acquireGpu(gpu)).subgroups4; // the team kernels need 4-wide subgroups
-  const families = f.kernels === 'auto' ? (['gpu', 'gpu-per-step', 'cpu', ...(cpuTeam ? (['cpu-team'] as const) : [])] as const) : [f.kernels];
+  const families = f.kernels === 'auto' ? (['gpu', 'gpu-per-step', 'cpu', ...(cpuTeam ? (['cpu-team', 'cpu-team-per-step'] as const) : [])] as const) : [f.kernels];
   for (const kernels of families) {
     for (const [name, spec] of [...PARITY_CASES, ...LARGE_PARITY]) {
       let r: ParityResult;

@@ -140,7 +140,7 @@ fn back_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_i
   for (var e = li; e < TM * TN; e += 64u * KS) {
     let b = m0 + e / TN;
     let u = n0 + e % TN;
-    if (b < B && u < H) { backElement(t, b, u, partialSum(e / TN, e % TN)); }
+    if (b < B && u < H) { backElement(t, b, u, partialSum(e / TN, e % TN), step.first != 0u); }
   }
 }
 
@@ -171,19 +171,19 @@ fn back_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (j0 + u >= H) { break; }
     let v = pick4(u, o.u0, o.u1, o.u2, o.u3);
     for (var i = 0u; i < 4u; i++) {
-      if (b0 + i < B) { backElement(t, b0 + i, j0 + u, comp4(v, i)); }
+      if (b0 + i < B) { backElement(t, b0 + i, j0 + u, comp4(v, i), step.first != 0u); }
     }
   }
 }
 
-fn backElement(t: u32, b: u32, j: u32, recurrent: f32) {
+fn backElement(t: u32, b: u32, j: u32, recurrent: f32, first: bool) {
   let G = gates();
   let GH = G * H;
   let hp = (t * B + b) * H;
   let hn = ((t + 1u) * B + b) * H;
   var dh = dHin[hn + j];
   var dcNext = 0.0;
-  if (step.first == 0u) {
+  if (!first) {
     dh += directDh(b * H + j) + recurrent;
     if (CELL == 1u) { dcNext = carry[(B + b) * H + j]; }
   }

@@ -24,7 +24,7 @@ export interface ParitySpec {
   optimizers?: { optimizer: OptimizerSpec; clip: number | null }[];
   trainSteps?: number;
   /** Kernel variants to force on the GPU side (default: the adapter's choice). */
-  kernels?: 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team';
+  kernels?: 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-per-step';
 }
 
 const ADAM_CLIP = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };

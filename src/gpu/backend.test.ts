@@ -1,16 +1,17 @@
 // GPU-vs-CPU parity of every kernel path, in Node (Dawn + SwiftShader), on fresh random models
 // and inputs: outputs, loss, every gradient (and h0/c0), and the parameters after 1 and 5
 // optimizer steps. Buffers are poisoned with NaN first (test/parity.ts).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
 import { failures, parity, PARITY_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
 // recurrence in one dispatch per layer where it fits), 'gpu-per-step' (the same, with one step
-// kernel per time step), 'cpu' (register-blocked, no barriers) and 'cpu-team' (the team tile,
-// whose subgroups SwiftShader makes 4 wide).
-for (const kernels of ['gpu', 'gpu-per-step', 'cpu', 'cpu-team'] as const) {
+// kernel per time step), 'cpu' (register-blocked, no barriers), 'cpu-team' (the team tile, whose
+// subgroups SwiftShader makes 4 wide, with each layer's recurrence in one dispatch where the batch
+// has row blocks enough) and 'cpu-team-per-step' (the team tile, one dispatch per time step).
+for (const kernels of ['gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'] as const) {
   describe(`the WebGPU backend with its '${kernels}' kernels matches the CPU reference`, () => {
     for (const [name, spec] of cases) {
       it(`on ${name}`, async () => {
@@ -91,7 +92,7 @@ describe('the WebGPU scheduler', () => {
     const opts = { cell: 'rnn' as const, inputSize: 5, hiddenSize: 8 };
     const input = { batch: 2, steps: 3, ids: Int32Array.from([0, 1, 2, 3, 4, 0]) };
     const targets = { ids: Int32Array.from([1, 2, 3, 4, 0, 1]) };
-    const trained = async (gpu: GPU, kernels?: 'cpu-team') => {
+    const trained = async (gpu: GPU, kernels?: 'cpu-team' | 'cpu-team-per-step') => {
       const m = await RnnModel.create({ ...opts, backend: 'webgpu', gpu, kernels });
       try {
         m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.1 } });
@@ -101,7 +102,14 @@ describe('the WebGPU scheduler', () => {
         m.dispose();
       }
     };
+    // one row block of 8 (batch 2) is enough for the one-dispatch recurrence on 2 logical cores
+    // (the default where navigator.hardwareConcurrency is unknown), not on 16
+    vi.stubGlobal('navigator', { hardwareConcurrency: 2 });
+    expect(await trained(real)).toBe('cpu-team/sequence');
+    vi.stubGlobal('navigator', { hardwareConcurrency: 16 });
     expect(await trained(real)).toBe('cpu-team/per-step');
+    vi.unstubAllGlobals();
+    expect(await trained(real, 'cpu-team-per-step')).toBe('cpu-team/per-step');
     // the same driver behind an adapter that does not offer the subgroups feature
     const noSubgroups = {
       requestAdapter: async (o?: GPURequestAdapterOptions) => {
@@ -118,6 +126,7 @@ describe('the WebGPU scheduler', () => {
     expect(await trained(noSubgroups)).toBe('cpu/per-step');
     await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(WebGpuUnavailableError);
     await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(/subgroups exactly 4 invocations wide.*no subgroups feature/);
+    await expect(trained(noSubgroups, 'cpu-team-per-step')).rejects.toThrow(/'cpu-team-per-step' needs subgroups/);
   });
 
   it('carries the hidden state across calls on the GPU like the CPU reference (truncated BPTT)', async () => {

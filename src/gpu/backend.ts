@@ -29,9 +29,10 @@ export interface GpuOptions {
    * Kernel variants: 'auto' (default: chosen from the adapter and the shape), or forced for tests:
    * 'gpu', 'gpu-per-step' (GPU kernels, never the one-dispatch recurrence), 'cpu' (the CPU-adapter
    * kernels, 4×4-blocked), 'cpu-team' (the CPU-adapter kernels on the team tile of
-   * shaders/team.wgsl, where subgroups are 4 wide; 'auto' picks it on such CPU adapters).
+   * shaders/team.wgsl, where subgroups are 4 wide; 'auto' picks it on such CPU adapters),
+   * 'cpu-team-per-step' (the same, never the one-dispatch recurrence).
    */
-  kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'auto';
+  kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'cpu-team-per-step' | 'auto';
 }
 
 export type KernelVariant = 'gpu' | 'cpu';
@@ -167,14 +168,14 @@ export class GpuBackend implements Backend {
     this.device = ctx.device;
     this.deviceName = ctx.adapterName;
     this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant.startsWith('cpu') ? 'cpu' : 'gpu';
-    if (variant === 'cpu-team' && !ctx.subgroups4) {
+    if (variant.startsWith('cpu-team') && !ctx.subgroups4) {
       throw new WebGpuUnavailableError(
-        `kernels: 'cpu-team' needs subgroups exactly 4 invocations wide; ${ctx.adapterName} has ` +
+        `kernels: '${variant}' needs subgroups exactly 4 invocations wide; ${ctx.adapterName} has ` +
           `${ctx.device.features.has('subgroups') ? 'other subgroup sizes' : 'no subgroups feature'} (use 'cpu' or 'auto')`,
       );
     }
-    this.team = variant === 'cpu-team' || (variant === 'auto' && ctx.cpuAdapter && ctx.subgroups4);
-    this.allowPersistent = variant !== 'gpu-per-step';
+    this.team = variant.startsWith('cpu-team') || (variant === 'auto' && ctx.cpuAdapter && ctx.subgroups4);
+    this.allowPersistent = !variant.endsWith('per-step');
     this.kernels = new Kernels(this.device);
     this.owner = new BufferOwner(this.device, poison);
     this.lay = layoutOf(cfg);
@@ -582,6 +583,34 @@ export class GpuBackend implements Backend {
   /** W_hh bytes all workgroups together may stream per step. */
   private static readonly PERSISTENT_MAX_TRAFFIC = 64 * 2 ** 20;
 
+  /**
+   * Whether the team kernels run a layer's recurrence in one dispatch per direction (team_seq,
+   * back_team_seq) instead of one per time step. SwiftShader here pays about 0.3 ms a dispatch
+   * that does work (a forward recurrence of RNN H128 B32 T64: 0.72× the time of its 64 per-step
+   * dispatches, bench/RESULTS.md), but runs a workgroup on one worker thread, and the sequence
+   * form has only ⌈B / 8⌉ workgroups (row blocks): so it is taken while those are at least
+   * half the logical cores (navigator.hardwareConcurrency where known, else 2).
+   */
+  private teamSequence(B: number): boolean {
+    if (!this.team || !this.allowPersistent) return false;
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+    return 2 * Math.ceil(B / 8) >= cores;
+  }
+
+  /** The team kernels' one-dispatch recurrence of layer k: workgroups over row blocks of 8. */
+  private teamSequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward'): Op {
+    const l = this.lay.layers[k];
+    const H = this.cfg.hiddenSize;
+    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, TEAM_WG: 4 };
+    const grid: [number, number] = [Math.ceil(ws.B / 8), 1];
+    if (dir === 'forward') {
+      const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]];
+      return this.op('stepTeamSeq', { ...c, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh }, bufs, grid, ws, ws.T);
+    }
+    const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+    return this.op('backTeamSeq', c, bufs, grid, ws, ws.T);
+  }
+
   /** W_hhᵀ per layer for the one-dispatch forward, refreshed by each forward (transposeOp). */
   private readonly whhT: GPUBuffer[] = [];
 
@@ -623,6 +652,7 @@ export class GpuBackend implements Backend {
       }
       const p = this.persistent(B);
       if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
+      else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'forward'));
       else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
@@ -672,6 +702,7 @@ export class GpuBackend implements Backend {
       const l = lay.layers[k];
       const p = this.persistent(B);
       if (p) plan.push(this.sequenceOp(ws, k, 'backward', p));
+      else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'backward'));
       else {
         for (let t = T - 1; t >= 0; t--) plan.push(this.backOp(ws, k, t, false));
         plan.push(this.backOp(ws, k, 0, true));
@@ -719,7 +750,7 @@ export class GpuBackend implements Backend {
   private submitsThisCall = 0;
 
   stats(): BackendStats {
-    const form = this.lastBatch && this.persistent(this.lastBatch) ? 'sequence' : 'per-step';
+    const form = this.lastBatch && (this.persistent(this.lastBatch) || this.teamSequence(this.lastBatch)) ? 'sequence' : 'per-step';
     return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes, kernels: `${this.team ? 'cpu-team' : this.variant}/${form}` };
   }
 
