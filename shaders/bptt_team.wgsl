@@ -7,15 +7,14 @@ var<private> tmDR: u32; // where dR of the step read starts in dAR
 var<private> tmB0: u32; // the team's first batch row
 var<private> tmJ0: u32; // this invocation's first unit
 
-fn teamA(i: u32, k: u32) -> f32 {
-  let GH = gates() * H;
-  let v = dAR[tmDR + min(tmB0 + i, B - 1u) * GH + min(k, GH - 1u)];
-  return select(0.0, v, k < GH);
-}
-
-fn teamB(j: u32, k: u32) -> f32 {
-  return params[WHH_OFF + min(k, gates() * H - 1u) * WHH_LD + min(tmJ0 + j, H - 1u)];
-}
+// The operands for teamTile: dR's rows, W_hh's columns; rows and units past B, H clamped
+// (computed, not written).
+fn teamARow(i: u32) -> u32 { return tmDR + min(tmB0 + i, B - 1u) * gates() * H; }
+fn teamAK(k: u32) -> u32 { return k; }
+fn teamALoad(p: u32) -> f32 { return dAR[p]; }
+fn teamBCol(j: u32) -> u32 { return WHH_OFF + min(tmJ0 + j, H - 1u); }
+fn teamBK(k: u32) -> u32 { return k * WHH_LD; }
+fn teamBLoad(p: u32) -> f32 { return params[p]; }
 
 // BPTT at step t for this invocation's block (placed in tmB0, tmJ0): the recurrent term over
 // dR[t + 1] (none on the first step of the sweep, t = T − 1), then the cell's backward of each

@@ -12,6 +12,11 @@
 //   partial sums in workgroup memory; each invocation owns one column of that tile, so no
 //   barrier. workgroup_id.y = chunk · VCN + vocabulary chunk.
 // `chunks`: one invocation per output (n, v), n fastest: out[OUT_OFF + n·LD_N + v·LD_V] = Σ_c part[c, v, n].
+// `tokens_csr` (CPU adapters): `tokens` from the rows grouped by token, which the backend sorts
+//   on the CPU as it uploads the ids: in the ids binding, words v and v + 1 bound token v's run
+//   of the row list that starts at word V + 1 (rows in increasing m). One invocation per (n, v),
+//   n fastest: two loads per (row, n) and nothing else, where `tokens` tests every row against
+//   every vocabulary chunk and adds in workgroup memory (each a per-lane load or store there).
 override M: u32;
 override N: u32;
 override DY_OFF: u32 = 0u;
@@ -70,5 +75,17 @@ fn chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   let v = i / N;
   var s = 0.0;
   for (var c = 0u; c < CHUNKS; c++) { s += dY[(c * V + v) * N + n]; }
+  out[OUT_OFF + n * LD_N + v * LD_V] = s;
+}
+
+// ids here: [V + 1 run bounds, M rows] (see the header).
+@compute @workgroup_size(64)
+fn tokens_csr(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flatId(gid, nwg);
+  if (i >= N * V) { return; }
+  let v = i / N;
+  let n = i - v * N;
+  var s = 0.0;
+  for (var p = ids[v]; p < ids[v + 1u]; p++) { s += dY[DY_OFF + ids[V + 1u + p] * N + n]; }
   out[OUT_OFF + n * LD_N + v * LD_V] = s;
 }

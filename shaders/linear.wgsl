@@ -33,25 +33,24 @@ override X_TOKENS: bool = false;
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flatId(gid, nwg);
   if (idx >= step.nsteps * B * N) { return; }
-  let n = idx % N;
+  // r = t·B + b
   let rr = idx / N;
-  let t = step.t0 + rr / B;
-  let b = rr % B;
+  let n = idx - rr * N;
+  let r = step.t0 * B + rr;
   var s = 0.0;
   if (HAS_BIAS) { s = params[BIAS_OFF + n]; }
   if (USE_ACT) {
-    let a0 = ((t + ACT_SLOT) * B + b) * K1;
+    let a0 = (r + ACT_SLOT * B) * K1;
     let w0 = W1_OFF + n * W1_LD;
     for (var k = 0u; k < K1; k++) { s += params[w0 + k] * act[a0 + k]; }
   }
   if (USE_X) {
-    let xr = t * B + b;
     let w0 = W2_OFF + n * W2_LD;
     if (X_TOKENS) {
-      s += params[w0 + ids[xr]];
+      s += params[w0 + ids[r]];
     } else {
-      for (var k = 0u; k < K2; k++) { s += params[w0 + k] * xf[xr * K2 + k]; }
+      for (var k = 0u; k < K2; k++) { s += params[w0 + k] * xf[r * K2 + k]; }
     }
   }
-  out[(t * B + b) * N + n] = s;
+  out[r * N + n] = s;
 }

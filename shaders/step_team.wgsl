@@ -9,21 +9,19 @@ var<private> tmJ0: u32; // this invocation's first unit
 
 fn teamUnits() -> u32 { return 8u / gates(); }
 
-fn teamA(i: u32, k: u32) -> f32 {
-  let v = hs[tmH + min(tmB0 + i, B - 1u) * H + min(k, H - 1u)];
-  return select(0.0, v, k < H);
+// The operands for teamTile: h_{t-1}'s rows, W_hh's rows; rows and units past B, H clamped
+// (computed, not written). W_hh's row for column c: unit tmJ0 + c (RNN, U = 8), else gate c / 2
+// of unit tmJ0 + c % 2 (U = 2).
+fn teamARow(i: u32) -> u32 { return tmH + min(tmB0 + i, B - 1u) * H; }
+fn teamAK(k: u32) -> u32 { return k; }
+fn teamALoad(p: u32) -> f32 { return hs[p]; }
+fn teamBCol(c: u32) -> u32 {
+  var row = min(tmJ0 + c, H - 1u);
+  if (gates() > 1u) { row = min(c >> 1u, gates() - 1u) * H + min(tmJ0 + (c & 1u), H - 1u); }
+  return WHH_OFF + row * WHH_LD;
 }
-
-// W_hh's row for column c: unit tmJ0 + c (RNN, U = 8), else gate c / 2 of unit tmJ0 + c % 2 (U = 2).
-fn teamB(c: u32, k: u32) -> f32 {
-  var row: u32;
-  if (gates() == 1u) {
-    row = min(tmJ0 + c, H - 1u);
-  } else {
-    row = min(c >> 1u, gates() - 1u) * H + min(tmJ0 + (c & 1u), H - 1u);
-  }
-  return params[WHH_OFF + row * WHH_LD + min(k, H - 1u)];
-}
+fn teamBK(k: u32) -> u32 { return k; }
+fn teamBLoad(p: u32) -> f32 { return params[p]; }
 
 // Time step t of this invocation's block (placed in tmB0, tmJ0): the product, then the cell update
 // of each (row, unit) it holds; rows and units past B, H are computed, not written. Guards rather

@@ -1,8 +1,13 @@
 // The register tile of the CPU-adapter kernels where subgroups are 4 wide (SwiftShader), shared by
-// gemm_team.wgsl, step_team.wgsl and bptt_team.wgsl, which define the two loads it calls:
-//   fn teamA(i: u32, k: u32) -> f32   A[row i (0 … 7) of the team's 8 rows, k]; 0 for k ≥ K
-//   fn teamB(c: u32, k: u32) -> f32   B[k, column c (0 … 7) of this invocation]; finite for k ≥ K
-// and sums, per invocation, the 8 × 8 block C[i, c] = Σ_k A[i, k] · B[k, c].
+// gemm_team.wgsl, step_team.wgsl and bptt_team.wgsl, which say where their operands are:
+//   fn teamARow(i: u32) -> u32   index of A[row i (0 … 7) of the team's 8 rows, k = 0]
+//   fn teamAK(k: u32) -> u32     what k adds to it (k < K)
+//   fn teamALoad(p: u32) -> f32  the A value at index p
+//   fn teamBCol(c: u32) -> u32, fn teamBK(k: u32) -> u32, fn teamBLoad(p: u32) -> f32: the same
+//                                for B[k, column c (0 … 7) of this invocation]
+// and sums, per invocation, the 8 × 8 block C[i, c] = Σ_k A[i, k] · B[k, c] over k < K. The row
+// and column indices are computed once; a load then costs one addition (index arithmetic per load
+// was a fifth of the loop's work), and k is clamped once a chunk of 4 (A zeroed past K).
 // Split: a team is the 4 invocations of one subgroup; they share the 8 rows and take 8 columns each
 // (32 a team). SwiftShader runs a subgroup as the 4 lanes of one SIMD register and reads storage
 // one lane at a time, so loads, not multiply-adds, are the cost: per 4 k each invocation loads A
@@ -29,16 +34,19 @@ struct Team8 {
   l6: vec4<f32>, h6: vec4<f32>, l7: vec4<f32>, h7: vec4<f32>,
 }
 
-// One k of the block: a (rows 0 … 3 in lo, 4 … 7 in hi) times B's row k.
-fn teamFma(t: ptr<function, Team8>, lo: vec4<f32>, hi: vec4<f32>, k: u32) {
-  let b0 = teamB(0u, k);
-  let b1 = teamB(1u, k);
-  let b2 = teamB(2u, k);
-  let b3 = teamB(3u, k);
-  let b4 = teamB(4u, k);
-  let b5 = teamB(5u, k);
-  let b6 = teamB(6u, k);
-  let b7 = teamB(7u, k);
+// Eight indices: A's rows or B's columns of the block.
+struct Team8Idx { i0: u32, i1: u32, i2: u32, i3: u32, i4: u32, i5: u32, i6: u32, i7: u32 }
+
+// One k of the block: a (rows 0 … 3 in lo, 4 … 7 in hi) times B's row k (its offset kb).
+fn teamFma(t: ptr<function, Team8>, lo: vec4<f32>, hi: vec4<f32>, col: Team8Idx, kb: u32) {
+  let b0 = teamBLoad(col.i0 + kb);
+  let b1 = teamBLoad(col.i1 + kb);
+  let b2 = teamBLoad(col.i2 + kb);
+  let b3 = teamBLoad(col.i3 + kb);
+  let b4 = teamBLoad(col.i4 + kb);
+  let b5 = teamBLoad(col.i5 + kb);
+  let b6 = teamBLoad(col.i6 + kb);
+  let b7 = teamBLoad(col.i7 + kb);
   (*t).l0 += lo * b0; (*t).h0 += hi * b0;
   (*t).l1 += lo * b1; (*t).h1 += hi * b1;
   (*t).l2 += lo * b2; (*t).h2 += hi * b2;
@@ -51,26 +59,31 @@ fn teamFma(t: ptr<function, Team8>, lo: vec4<f32>, hi: vec4<f32>, k: u32) {
 
 // The block over k < K. `lane` is the subgroup invocation id; call it in uniform control flow.
 fn teamTile(lane: u32, K: u32) -> Team8 {
+  let row = Team8Idx(teamARow(0u), teamARow(1u), teamARow(2u), teamARow(3u), teamARow(4u), teamARow(5u), teamARow(6u), teamARow(7u));
+  let col = Team8Idx(teamBCol(0u), teamBCol(1u), teamBCol(2u), teamBCol(3u), teamBCol(4u), teamBCol(5u), teamBCol(6u), teamBCol(7u));
   var t = Team8();
   for (var k0 = 0u; k0 < K; k0 += 4u) {
-    let k = k0 + lane;
-    let a0 = teamA(0u, k);
-    let a1 = teamA(1u, k);
-    let a2 = teamA(2u, k);
-    let a3 = teamA(3u, k);
-    let a4 = teamA(4u, k);
-    let a5 = teamA(5u, k);
-    let a6 = teamA(6u, k);
-    let a7 = teamA(7u, k);
+    // past K (the last chunk of a K that is not a multiple of 4): A's k clamped and its value
+    // zeroed, B's k clamped (a finite value times zero)
+    let live = k0 + lane < K;
+    let ka = teamAK(min(k0 + lane, K - 1u));
+    let a0 = select(0.0, teamALoad(row.i0 + ka), live);
+    let a1 = select(0.0, teamALoad(row.i1 + ka), live);
+    let a2 = select(0.0, teamALoad(row.i2 + ka), live);
+    let a3 = select(0.0, teamALoad(row.i3 + ka), live);
+    let a4 = select(0.0, teamALoad(row.i4 + ka), live);
+    let a5 = select(0.0, teamALoad(row.i5 + ka), live);
+    let a6 = select(0.0, teamALoad(row.i6 + ka), live);
+    let a7 = select(0.0, teamALoad(row.i7 + ka), live);
     // the broadcast lane must be a constant: the four k of the chunk written out
     teamFma(&t, vec4<f32>(subgroupBroadcast(a0, 0u), subgroupBroadcast(a1, 0u), subgroupBroadcast(a2, 0u), subgroupBroadcast(a3, 0u)),
-                vec4<f32>(subgroupBroadcast(a4, 0u), subgroupBroadcast(a5, 0u), subgroupBroadcast(a6, 0u), subgroupBroadcast(a7, 0u)), k0);
+                vec4<f32>(subgroupBroadcast(a4, 0u), subgroupBroadcast(a5, 0u), subgroupBroadcast(a6, 0u), subgroupBroadcast(a7, 0u)), col, teamBK(k0));
     teamFma(&t, vec4<f32>(subgroupBroadcast(a0, 1u), subgroupBroadcast(a1, 1u), subgroupBroadcast(a2, 1u), subgroupBroadcast(a3, 1u)),
-                vec4<f32>(subgroupBroadcast(a4, 1u), subgroupBroadcast(a5, 1u), subgroupBroadcast(a6, 1u), subgroupBroadcast(a7, 1u)), k0 + 1u);
+                vec4<f32>(subgroupBroadcast(a4, 1u), subgroupBroadcast(a5, 1u), subgroupBroadcast(a6, 1u), subgroupBroadcast(a7, 1u)), col, teamBK(min(k0 + 1u, K - 1u)));
     teamFma(&t, vec4<f32>(subgroupBroadcast(a0, 2u), subgroupBroadcast(a1, 2u), subgroupBroadcast(a2, 2u), subgroupBroadcast(a3, 2u)),
-                vec4<f32>(subgroupBroadcast(a4, 2u), subgroupBroadcast(a5, 2u), subgroupBroadcast(a6, 2u), subgroupBroadcast(a7, 2u)), k0 + 2u);
+                vec4<f32>(subgroupBroadcast(a4, 2u), subgroupBroadcast(a5, 2u), subgroupBroadcast(a6, 2u), subgroupBroadcast(a7, 2u)), col, teamBK(min(k0 + 2u, K - 1u)));
     teamFma(&t, vec4<f32>(subgroupBroadcast(a0, 3u), subgroupBroadcast(a1, 3u), subgroupBroadcast(a2, 3u), subgroupBroadcast(a3, 3u)),
-                vec4<f32>(subgroupBroadcast(a4, 3u), subgroupBroadcast(a5, 3u), subgroupBroadcast(a6, 3u), subgroupBroadcast(a7, 3u)), k0 + 3u);
+                vec4<f32>(subgroupBroadcast(a4, 3u), subgroupBroadcast(a5, 3u), subgroupBroadcast(a6, 3u), subgroupBroadcast(a7, 3u)), col, teamBK(min(k0 + 3u, K - 1u)));
   }
   return t;
 }

@@ -104,6 +104,8 @@ interface Workspace {
   T: number;
   tokens: boolean;
   ids: GPUBuffer;
+  /** CPU adapters' training inputs: the rows grouped by token (colgrad.wgsl's tokens_csr), else unused. */
+  idsByToken: GPUBuffer;
   x: GPUBuffer;
   yIds: GPUBuffer;
   yf: GPUBuffer;
@@ -291,6 +293,7 @@ export class GpuBackend implements Backend {
       T,
       tokens,
       ids: tokens ? s('input ids', idsLen) : this.dummy,
+      idsByToken: tokens && this.variant === 'cpu' ? s('input rows by token', this.cfg.inputSize + 1 + idsLen) : this.dummy,
       x: tokens ? this.dummy : s('input x', B * T * I),
       yIds: this.dummy, // allocated on the first upload of such targets
       yf: this.dummy,
@@ -364,11 +367,16 @@ export class GpuBackend implements Backend {
     };
     if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 64), Math.ceil(M / 64)], null);
     if (this.team) {
-      // teams of 8 rows × 32 columns of C, or 32 × 8 (TRANS): whichever pads C less
+      // teams of 8 rows × 32 columns of C, or of Cᵀ = Bᵀ·Aᵀ (B's view as A, A's as B, C's strides
+      // swapped, the bias along rows): whichever pads C less
       const pad = (n: number, m: number): number => Math.ceil(n / m) * m;
-      const TRANS = pad(M, 32) * pad(N, 8) < pad(M, 8) * pad(N, 32);
-      const teams = TRANS ? Math.ceil(N / 8) * Math.ceil(M / 32) : Math.ceil(M / 8) * Math.ceil(N / 32);
-      return this.teamOp('gemmTeam', { ...common, TRANS }, [a[0], b[0], this.params, c[0]], teams, null);
+      const teams = (rows: number, cols: number): number => Math.ceil(rows / 8) * Math.ceil(cols / 32);
+      const bufs = (x: GPUBuffer, y: GPUBuffer): GPUBuffer[] => [x, y, this.params, c[0]];
+      if (pad(N, 8) * pad(M, 32) < pad(M, 8) * pad(N, 32)) {
+        const t = { ...common, M: N, N: M, A_OFF: b[1], A_SM: b[3], A_SK: b[2], B_OFF: a[1], B_SK: a[3], B_SN: a[2], C_LD: 1, C_SN: c[2], BIAS_ROWS: true };
+        return this.teamOp('gemmTeam', t, bufs(b[0], a[0]), teams(N, M), null);
+      }
+      return this.teamOp('gemmTeam', common, bufs(a[0], b[0]), teams(M, N), null);
     }
     // vec4 loads where the operand is 16-byte aligned and contiguous along one of its dimensions
     const al = (...v: number[]): boolean => v.every((x) => x % 4 === 0);
@@ -463,6 +471,9 @@ export class GpuBackend implements Backend {
    * VCH ≤ 64 entries, as even as they come (V = 65: two of 33).
    */
   private colTokens(ws: Workspace, part: GPUBuffer, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number): Op[] {
+    if (this.variant === 'cpu') {
+      return [this.op('colTokensCsr', { M, N, V, OUT_OFF: out, LD_N: ld, LD_V: 1 }, [dY, ws.idsByToken, this.grads], N * V, null)];
+    }
     const VCN = Math.ceil(V / 64);
     const VCH = Math.ceil(V / VCN);
     const { chunks, rows } = this.colChunks(M, N, V);
@@ -781,8 +792,11 @@ export class GpuBackend implements Backend {
     const q = this.device.queue;
     const { B, T } = ws;
     const { inputSize: I, outputSize: O } = this.cfg;
-    if (input.ids) q.writeBuffer(ws.ids, 0, timeMajor(new Uint32Array(B * T), input.ids, B, T, 1));
-    else q.writeBuffer(ws.x, 0, timeMajor(new Float32Array(B * T * I), input.x!, B, T, I));
+    if (input.ids) {
+      const ids = new Uint32Array(B * T);
+      q.writeBuffer(ws.ids, 0, timeMajor(ids, input.ids, B, T, 1));
+      if (ws.idsByToken !== this.dummy) q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, this.cfg.inputSize));
+    } else q.writeBuffer(ws.x, 0, timeMajor(new Float32Array(B * T * I), input.x!, B, T, I));
     // nll_last targets are one per sequence [B]: no time axis to move
     if (targets?.ids && ws.yIds === this.dummy) ws.yIds = this.owner.storage('target ids', B * T);
     if (targets?.y && ws.yf === this.dummy) ws.yf = this.owner.storage('target y', B * T * O);
@@ -1097,6 +1111,19 @@ export class GpuBackend implements Backend {
 /** [B, T, F] (PyTorch's batch_first) → [T, B, F] into out. */
 function timeMajor<A extends Float32Array | Uint32Array>(out: A, src: ArrayLike<number>, B: number, T: number, F: number): A {
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let f = 0; f < F; f++) out[(t * B + b) * F + f] = src[(b * T + t) * F + f];
+  return out;
+}
+
+/**
+ * Token ids grouped by token (a counting sort), for colgrad.wgsl's tokens_csr: words v, v + 1
+ * bound token v's run of row indices m, which follow from word V + 1 in increasing m.
+ */
+function rowsByToken(ids: Uint32Array, V: number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(V + 1 + ids.length);
+  for (const v of ids) out[v + 1]++;
+  for (let v = 0; v < V; v++) out[v + 1] += out[v];
+  const next = out.slice(0, V);
+  for (let m = 0; m < ids.length; m++) out[V + 1 + next[ids[m]]++] = m;
   return out;
 }
 

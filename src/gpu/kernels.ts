@@ -61,6 +61,7 @@ const KERNELS = {
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
   colChunks: { src: colgrad, entry: 'chunks', bindings: 'rrw' },
+  colTokensCsr: { src: colgrad, entry: 'tokens_csr', bindings: 'rrw' },
   loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
