@@ -1,12 +1,14 @@
 // The headless-Chromium half of `npm run bench` (alone: npm run bench:browser): serves
 // bench/browser/ with Vite, opens it in Debian's Chromium with WebGPU on SwiftShader (the e2e
 // tests' binary and flags, from playwright.config.ts), and times webrnn and TF.js's webgpu, wasm and cpu backends on the same char-LM
-// (bench/configs.ts CHROMIUM), one after the other in one page of one browser session.
+// (bench/configs.ts CHROMIUM), one after the other in one page of one browser session. webrnn is
+// timed before and after TF.js and its row pools both (this box's speed drifts by 1.5× over
+// minutes: a ratio from one block of webrnn steps against TF.js minutes later drifted with it).
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { CHROMIUM } from './configs.js';
-import type { Measurement } from './measure.js';
+import { summarize, type Measurement } from './measure.js';
 import type { PageInfo, TfjsBackend, TfjsMeasurement } from './browser/protocol.js';
 import { mib, ratio, table } from './report.js';
 import { formatProfile } from './profile.js';
@@ -73,6 +75,7 @@ export async function runBrowserBench(o: { reps: number | null; warmup: number |
       log(`  webrnn: FAILED ${webrnn.error}`);
     }
     const tfjs: BrowserResults['tfjs'] = [];
+    const before = 'error' in webrnn ? null : webrnn;
     for (const run of TFJS_RUNS) {
       const r = { warmup: o.warmup ?? run.warmup, reps: Math.min(o.reps ?? run.reps, run.reps) };
       // Kernel count once, on the fastest backend (the graph is the same on all of them).
@@ -87,6 +90,17 @@ export async function runBrowserBench(o: { reps: number | null; warmup: number |
         log(`  ${run.name}: FAILED ${(e as Error).message}`);
       }
     }
+    if (before) {
+      log(`  webrnn ${CHROMIUM.name} again, after TF.js …`);
+      try {
+        const after = await page.evaluate(([r, k]) => window.webrnnBench!.webrnn(r, k), [reps, o.kernels] as const);
+        log(`  webrnn: ${after.time.median.toFixed(1)} ms/step after TF.js, ${before.time.median.toFixed(1)} before`);
+        webrnn = { ...after, time: summarize([...before.time.samples, ...after.time.samples]) };
+      } catch (e) {
+        webrnn = { error: `after TF.js: ${(e as Error).message}` };
+        log(`  webrnn: FAILED ${webrnn.error}`);
+      }
+    }
     return { browser: `Chromium ${browser.version()} (headless, ${executablePath})`, page: info, config: CHROMIUM.name, webrnn, tfjs };
   } finally {
     await browser.close();
@@ -99,7 +113,7 @@ export function formatBrowser(r: BrowserResults): string {
   const head = [
     `Headless ${r.browser}; webrnn's WebGPU adapter: ${ours?.adapter ?? 'n/a'}`,
     `${r.config} char-LM (V = 65): ms per training step, median [min–max] of n after warm-up;`,
-    'speed-up = TF.js ms ÷ webrnn ms (webrnn\'s training throughput over TF.js\'s)',
+    'webrnn: its steps before and after TF.js\'s pooled; speed-up = TF.js ms ÷ webrnn ms (webrnn\'s training throughput over TF.js\'s)',
   ];
   const time = (t: Measurement['time']): string => `${t.median.toFixed(1)} [${t.min.toFixed(1)}–${t.max.toFixed(1)}, n=${t.n}]`;
   const rows: string[][] = [];

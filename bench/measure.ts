@@ -8,6 +8,8 @@ export interface Timing {
   min: number;
   max: number;
   n: number;
+  /** Every timed sample, in the order taken. */
+  samples: number[];
 }
 
 export interface Measurement {
@@ -51,7 +53,7 @@ export function summarize(xs: number[]): Timing {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { median, min: s[0], max: s[s.length - 1], n: s.length };
+  return { median, min: s[0], max: s[s.length - 1], n: s.length, samples: [...xs] };
 }
 
 /** Deterministic token ids (xorshift32), so every run trains on the same batch. */
