@@ -29,6 +29,8 @@ override CHUNKS: u32 = 1u;
 override V: u32 = 1u;
 override VCH: u32 = 64u;
 override VCN: u32 = 1u;
+override OUT2_OFF: u32 = 0u; // with HAS_OUT2 the final sums also go here (b_hh's gradient where dR is dA)
+override HAS_OUT2: bool = false;
 
 @group(0) @binding(0) var<storage, read> dY: array<f32>;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -45,6 +47,7 @@ fn bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   var s = 0.0;
   for (var m = c * ROWS; m < m1; m++) { s += dY[DY_OFF + m * N + n]; }
   out[OUT_OFF + c * LD_C + n * LD_N] = s;
+  if (HAS_OUT2) { out[OUT2_OFF + n * LD_N] = s; } // one chunk only (LD_C = 0)
 }
 
 @compute @workgroup_size(64)
@@ -76,6 +79,7 @@ fn chunks(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   var s = 0.0;
   for (var c = 0u; c < CHUNKS; c++) { s += dY[(c * V + v) * N + n]; }
   out[OUT_OFF + n * LD_N + v * LD_V] = s;
+  if (HAS_OUT2) { out[OUT2_OFF + n * LD_N + v * LD_V] = s; }
 }
 
 // ids here: [V + 1 run bounds, M rows] (see the header).

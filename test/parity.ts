@@ -51,6 +51,8 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   // 640 rows and a 70-token vocabulary: with the 'gpu' kernels the column reductions split their
   // rows into chunks (and the vocabulary into two), and the 8.7K-float gradient norm into two slices
   ['a GRU over 640 rows with a 70-token vocabulary', { cell: 'gru', inputSize: 70, hiddenSize: 24, outputSize: 70, batch: 16, steps: 40, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
+  // the same split for an LSTM, whose b_hh gradient is b_ih's sum written twice (dR is dA)
+  ['an LSTM over 640 rows', { cell: 'lstm', inputSize: 13, hiddenSize: 16, outputSize: 13, batch: 16, steps: 40, tokens: true, loss: 'nll', seed: 17, randomState: true, optimizers: [ADAM_CLIP] }],
 ];
 
 export interface ParityRow {

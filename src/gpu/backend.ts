@@ -453,15 +453,19 @@ export class GpuBackend implements Backend {
     return b;
   }
 
-  /** db[n] = Σ_m dY[m, n] into the gradient buffer at `out` (through `part` when M is split). */
-  private colBias(part: GPUBuffer, M: number, N: number, dY: GPUBuffer, dyOff: number, out: number): Op[] {
+  /**
+   * db[n] = Σ_m dY[m, n] into the gradient buffer at `out`, and at `out2` too when given (b_hh's
+   * gradient where dR is dA: one sum, not two); through `part` when M is split.
+   */
+  private colBias(part: GPUBuffer, M: number, N: number, dY: GPUBuffer, dyOff: number, out: number, out2: number | null = null): Op[] {
     const { chunks, rows } = this.colChunks(M, N, 1);
     const c = { M, N, DY_OFF: dyOff, ROWS: rows };
+    const dup = { OUT2_OFF: out2 ?? 0, HAS_OUT2: out2 !== null };
     const wgs: [number, number] = [Math.ceil(N / 64), chunks];
-    if (chunks === 1) return [this.op('colBias', { ...c, OUT_OFF: out }, [dY, this.dummy, this.grads], wgs, null)];
+    if (chunks === 1) return [this.op('colBias', { ...c, OUT_OFF: out, ...dup }, [dY, this.dummy, this.grads], wgs, null)];
     return [
       this.op('colBias', { ...c, OUT_OFF: 0, LD_C: N }, [dY, this.dummy, part], wgs, null),
-      this.op('colChunks', { M, N, CHUNKS: chunks, OUT_OFF: out }, [part, this.dummy, this.grads], N, null),
+      this.op('colChunks', { M, N, CHUNKS: chunks, OUT_OFF: out, ...dup }, [part, this.dummy, this.grads], N, null),
     ];
   }
 
@@ -718,17 +722,18 @@ export class GpuBackend implements Backend {
         for (let t = T - 1; t >= 0; t--) plan.push(this.backOp(ws, k, t, false));
         plan.push(this.backOp(ws, k, 0, true));
       }
-      // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T); db_ih = Σ dA
+      // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T)
       if (k === 0 && ws.tokens) plan.push(...this.colTokens(ws, part, M, GH, ws.dAR, I, l.wih, l.wihLd));
       else {
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
         plan.push(this.gemm(GH, k === 0 ? I : H, M, [ws.dAR, 0, 1, GH], X, [this.grads, l.wih, l.wihLd]));
       }
-      plan.push(...this.colBias(part, M, GH, ws.dAR, 0, l.bih));
-      // dW_hh = dRᵀ · H_prev (h_0..h_{T-1}); db_hh = Σ dR
+      // db_ih = Σ dA; db_hh = Σ dR, the same sum unless dR is the GRU's own
       const dR = this.cfg.cell === 'gru' ? M * GH : 0;
+      plan.push(...this.colBias(part, M, GH, ws.dAR, 0, l.bih, l.hasBhh && dR === 0 ? l.bhh : null));
+      // dW_hh = dRᵀ · H_prev (h_0..h_{T-1})
       plan.push(this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
-      if (l.hasBhh) plan.push(...this.colBias(part, M, GH, ws.dAR, dR, l.bhh));
+      if (l.hasBhh && dR !== 0) plan.push(...this.colBias(part, M, GH, ws.dAR, dR, l.bhh));
       // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
       if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
       plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: ws.dh0, dstOff: k * B * H * 4, bytes: B * H * 4 });
