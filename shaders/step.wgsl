@@ -1,7 +1,9 @@
 // The fused recurrent step at time t: recurrent GEMV for all gates + bias + gate math, one kernel.
 //   r_g = W_hh[g·H + j, :] · h_{t-1} + b_hh[g·H + j]      a_g = A[t, b, g·H + j] = W_ih x_t + b_ih
 //   then h_t (c_t) = the cell's update of shaders/cells.wgsl (RNN act(a + r); LSTM i,f,g,o; GRU r,z,n)
-// Layouts: A [T, B, G·H]; hs, cs time-major [T+1, B, H] (slot t+1 = step t, slot 0 = h0);
+// With A_TOKENS (layer 0 of one-hot inputs, team kernels) a_g is read from the token ids instead:
+//   W_ih[g·H + j, ids[t, b]] + b_ih[g·H + j], the projection pass (linear.wgsl) skipped.
+// Layouts: A [T, B, G·H]; ids [T, B]; hs, cs time-major [T+1, B, H] (slot t+1 = step t, slot 0 = h0);
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
 // The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
 // each invocation must hold all G gates of the units it finishes. Columns are (gate, unit) pairs.
@@ -24,6 +26,10 @@ override WHH_OFF: u32;
 override WHH_LD: u32;
 override BHH_OFF: u32 = 0u;
 override HAS_BHH: bool = true;
+override A_TOKENS: bool = false;
+override WIH_OFF: u32 = 0u;
+override WIH_LD: u32 = 1u;
+override BIH_OFF: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -31,6 +37,7 @@ override HAS_BHH: bool = true;
 @group(0) @binding(3) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> cache: array<f32>;
 @group(0) @binding(5) var<uniform> step: Step;
+@group(0) @binding(6) var<storage, read> ids: array<u32>;
 
 fn gates() -> u32 { return gateCount(CELL); }
 
@@ -39,10 +46,19 @@ fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
   let G = gates();
   // gate by gate with constant components (G is 1, 3 or 4): a vector indexed by a loop variable
   // would live in memory on CPU adapters
-  let a0 = (t * B + b) * G * H;
-  var a = vec4<f32>(A[a0 + j], 0.0, 0.0, 0.0);
-  if (G > 1u) { a.y = A[a0 + H + j]; a.z = A[a0 + 2u * H + j]; }
-  if (G > 3u) { a.w = A[a0 + 3u * H + j]; }
+  var a: vec4<f32>;
+  if (A_TOKENS) {
+    let w = WIH_OFF + j * WIH_LD + ids[t * B + b]; // W_ih[j, id]; gate g's row is H further
+    let g = H * WIH_LD;
+    a = vec4<f32>(params[w] + params[BIH_OFF + j], 0.0, 0.0, 0.0);
+    if (G > 1u) { a.y = params[w + g] + params[BIH_OFF + H + j]; a.z = params[w + 2u * g] + params[BIH_OFF + 2u * H + j]; }
+    if (G > 3u) { a.w = params[w + 3u * g] + params[BIH_OFF + 3u * H + j]; }
+  } else {
+    let a0 = (t * B + b) * G * H;
+    a = vec4<f32>(A[a0 + j], 0.0, 0.0, 0.0);
+    if (G > 1u) { a.y = A[a0 + H + j]; a.z = A[a0 + 2u * H + j]; }
+    if (G > 3u) { a.w = A[a0 + 3u * H + j]; }
+  }
   var r = rv;
   if (HAS_BHH) {
     r.x += params[BHH_OFF + j];

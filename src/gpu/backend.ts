@@ -508,11 +508,11 @@ export class GpuBackend implements Backend {
     );
   }
 
-  private stepOp(ws: Workspace, k: number, t: number): Op {
+  private stepOp(ws: Workspace, k: number, t: number, fuseTokens = false): Op {
     const l = this.lay.layers[k];
     const H = this.cfg.hiddenSize;
-    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh };
-    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]];
+    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.tokenInput(l, fuseTokens) };
+    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuseTokens ? ws.ids : this.dummy];
     if (this.team) {
       const U = Math.floor(8 / this.G); // units an invocation, 4·U a team of 8 rows
       return this.teamOp('stepTeam', c, bufs, Math.ceil(ws.B / 8) * Math.ceil(H / (4 * U)), ws, t);
@@ -612,6 +612,19 @@ export class GpuBackend implements Backend {
     return 2 * Math.ceil(B / 8) >= cores;
   }
 
+  /**
+   * Whether layer k's step kernels read their input pre-activations straight from the token ids
+   * (shaders/step.wgsl A_TOKENS) instead of a projection pass: the team kernels' layer 0 of one-hot
+   * inputs (the pass wrote and the step read back T·B·G·H floats; SwiftShader pays per load).
+   */
+  private fusesTokens(ws: Workspace, k: number): boolean {
+    return this.team && k === 0 && ws.tokens;
+  }
+
+  private tokenInput(l: { wih: number; wihLd: number; bih: number }, fuse: boolean): Constants {
+    return fuse ? { A_TOKENS: true, WIH_OFF: l.wih, WIH_LD: l.wihLd, BIH_OFF: l.bih } : {};
+  }
+
   /** The team kernels' one-dispatch recurrence of layer k: workgroups over row blocks of 8. */
   private teamSequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward'): Op {
     const l = this.lay.layers[k];
@@ -619,8 +632,9 @@ export class GpuBackend implements Backend {
     const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, TEAM_WG: 4 };
     const grid: [number, number] = [Math.ceil(ws.B / 8), 1];
     if (dir === 'forward') {
-      const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k]];
-      return this.op('stepTeamSeq', { ...c, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh }, bufs, grid, ws, ws.T);
+      const fuse = this.fusesTokens(ws, k);
+      const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuse ? ws.ids : this.dummy];
+      return this.op('stepTeamSeq', { ...c, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.tokenInput(l, fuse) }, bufs, grid, ws, ws.T);
     }
     const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
     return this.op('backTeamSeq', c, bufs, grid, ws, ws.T);
@@ -658,7 +672,9 @@ export class GpuBackend implements Backend {
     const plan: Plan = [];
     for (let k = 0; k < L; k++) {
       const l = this.lay.layers[k];
-      if (k === 0 && ws.tokens) {
+      if (this.fusesTokens(ws, k)) {
+        // the step kernels gather W_ih's columns themselves
+      } else if (k === 0 && ws.tokens) {
         plan.push(this.projOp(ws, 0, T, T)); // column gather
       } else {
         // A_k [M, G·H] = X [M, I_k] · W_ihᵀ + b_ih; X = x, or the layer below's h_1..h_T
@@ -668,7 +684,7 @@ export class GpuBackend implements Backend {
       const p = this.persistent(B);
       if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
       else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'forward'));
-      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
+      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t, this.fusesTokens(ws, k)));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
     else plan.push(this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));

@@ -44,14 +44,14 @@ const gemmRbSrc = `${gemmViews}\n${gemmRb}`;
  */
 const KERNELS = {
   linear: { src: linear, entry: 'main', bindings: 'rrrrwd' },
-  stepTiled: { src: stepSrc, entry: 'tiled', bindings: 'rrwwwd' },
-  stepBlocked: { src: stepSrc, entry: 'blocked', bindings: 'rrwwwd' },
+  stepTiled: { src: stepSrc, entry: 'tiled', bindings: 'rrwwwdr' },
+  stepBlocked: { src: stepSrc, entry: 'blocked', bindings: 'rrwwwdr' },
   backTiled: { src: bpttSrc, entry: 'back_tiled', bindings: 'rrrrrwwd' },
   backBlocked: { src: bpttSrc, entry: 'back_blocked', bindings: 'rrrrrwwd' },
   h0Tiled: { src: bpttSrc, entry: 'h0_tiled', bindings: 'rrrrrwwd' },
   h0Blocked: { src: bpttSrc, entry: 'h0_blocked', bindings: 'rrrrrwwd' },
-  stepTeam: { src: stepTeamSrc, entry: 'team', bindings: 'rrwwwd', subgroups: true },
-  stepTeamSeq: { src: stepTeamSrc, entry: 'team_seq', bindings: 'rrwwwd', subgroups: true },
+  stepTeam: { src: stepTeamSrc, entry: 'team', bindings: 'rrwwwdr', subgroups: true },
+  stepTeamSeq: { src: stepTeamSrc, entry: 'team_seq', bindings: 'rrwwwdr', subgroups: true },
   backTeam: { src: bpttTeamSrc, entry: 'back_team', bindings: 'rrrrrwwd', subgroups: true },
   h0Team: { src: bpttTeamSrc, entry: 'h0_team', bindings: 'rrrrrwwd', subgroups: true },
   backTeamSeq: { src: bpttTeamSrc, entry: 'back_team_seq', bindings: 'rrrrrwwd', subgroups: true },
