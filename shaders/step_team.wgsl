@@ -3,6 +3,7 @@
 // Split: a team takes 8 batch rows (h_{t-1}, the broadcast operand) × 4·U units, an invocation the
 // G gates of U = ⌊8 / G⌋ units (RNN 8, LSTM 2, GRU 2: 6 of its 8 columns used), its column c being
 // W_hh's row for gate ⌊c / U⌋ of unit j0 + c % U; then the cell update of each (row, unit) it holds.
+// Entries: team (one time step a dispatch) and team_seq (every step in one dispatch).
 var<private> tmH: u32;  // where h_{t-1} starts in hs
 var<private> tmB0: u32; // the team's first batch row
 var<private> tmJ0: u32; // this invocation's first unit
