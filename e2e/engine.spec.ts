@@ -27,9 +27,11 @@ test('the WebGPU backend matches the CPU reference inside Chromium', async ({ pa
       { cell: 'tutorial', inputSize: 8, hiddenSize: 12, outputSize: 5, batch: 2, steps: 4, tokens: true, loss: 'nll_last', seed: 33, optimizers: [adam] },
       { cell: 'lstm', inputSize: 6, hiddenSize: 10, numLayers: 2, outputSize: 6, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 34, randomState: true, optimizers: [adam] },
       { cell: 'gru', inputSize: 6, hiddenSize: 9, numLayers: 3, outputSize: 6, batch: 2, steps: 3, tokens: true, loss: 'nll', seed: 35, randomState: true, optimizers: [adam] },
-      // 'auto' takes the team kernels here (4-wide subgroups); the 4×4-blocked ones, and the team's ragged tiles
+      // 'auto' takes the team kernels here (4-wide subgroups, the recurrence in one dispatch); the
+      // 4×4-blocked ones, the team's ragged tiles, and the team kernels one dispatch a time step
       { cell: 'lstm', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 36, randomState: true, optimizers: [adam], kernels: 'cpu' },
       { cell: 'rnn', inputSize: 9, hiddenSize: 70, outputSize: 9, batch: 17, steps: 3, tokens: true, loss: 'nll', seed: 37, randomState: true, optimizers: [adam], kernels: 'cpu-team' },
+      { cell: 'gru', inputSize: 7, hiddenSize: 12, outputSize: 7, batch: 9, steps: 3, tokens: true, loss: 'nll', seed: 38, randomState: true, optimizers: [adam], kernels: 'cpu-team-per-step' },
     ];
     const gpu = navigator.gpu;
     const out: { spec: string; rows: number; failures: string[] }[] = [];
