@@ -6,8 +6,8 @@
 //   fn teamBCol(c: u32) -> u32, fn teamBK(k: u32) -> u32, fn teamBLoad(p: u32) -> f32: the same
 //                                for B[k, column c (0 … 7) of this invocation]
 // and sums, per invocation, the 8 × 8 block C[i, c] = Σ_k A[i, k] · B[k, c] over k < K. The row
-// and column indices are computed once; a load then costs one addition (index arithmetic per load
-// was a fifth of the loop's work), and k is clamped once a chunk of 4 (A zeroed past K).
+// and column indices are computed once, so a load costs one addition, and k is clamped once a
+// chunk of 4 (A zeroed past K): with per-load clamps and a branch the GEMM took about 1.1× as long.
 // Split: a team is the 4 invocations of one subgroup; they share the 8 rows and take 8 columns each
 // (32 a team). SwiftShader runs a subgroup as the 4 lanes of one SIMD register and reads storage
 // one lane at a time, so loads, not multiply-adds, are the cost: per 4 k each invocation loads A

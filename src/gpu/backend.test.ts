@@ -56,7 +56,8 @@ describe('the WebGPU scheduler', () => {
   });
 
   // The fused one-workgroup loop (every cell but the tutorial's, with either kernel family), and
-  // the per-step plan (the tutorial model) must both draw what the CPU reference draws.
+  // the per-step plan (the tutorial model, each CPU-adapter family) must both draw what the CPU
+  // reference draws.
   const generation = [
     ['a 2-layer GRU, fused loop', { cell: 'gru', hiddenSize: 24, numLayers: 2 }, 'gpu'],
     ['an LSTM with H above the workgroup size, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'gpu'],
@@ -65,6 +66,7 @@ describe('the WebGPU scheduler', () => {
     ['an LSTM with H above the workgroup size and the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'cpu'],
     ['the tutorial model, per-step plan', { cell: 'tutorial', hiddenSize: 16, numLayers: 1 }, 'gpu'],
     ['the tutorial model with the CPU-adapter kernels, per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu'],
+    ['the tutorial model with the team kernels (token columns gathered in the step), per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu-team'],
   ] as const;
   for (const [name, arch, kernels] of generation) {
     it(`draws the same tokens as the CPU reference from the same model and seed: ${name}`, async () => {

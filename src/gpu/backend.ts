@@ -104,7 +104,7 @@ interface Workspace {
   T: number;
   tokens: boolean;
   ids: GPUBuffer;
-  /** CPU adapters' training inputs: the rows grouped by token (colgrad.wgsl's tokens_csr), else unused. */
+  /** CPU adapters' token inputs: the rows grouped by token (colgrad.wgsl's tokens_csr), else unused. */
   idsByToken: GPUBuffer;
   x: GPUBuffer;
   yIds: GPUBuffer;
@@ -271,7 +271,7 @@ export class GpuBackend implements Backend {
   private readonly workspaces = new Map<string, Workspace>();
 
   private freeWorkspace(w: Workspace): void {
-    for (const b of [w.ids, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
+    for (const b of [w.ids, w.idsByToken, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
       if (b !== this.dummy) this.owner.release(b);
     }
   }
@@ -293,7 +293,7 @@ export class GpuBackend implements Backend {
       T,
       tokens,
       ids: tokens ? s('input ids', idsLen) : this.dummy,
-      idsByToken: tokens && this.variant === 'cpu' ? s('input rows by token', this.cfg.inputSize + 1 + idsLen) : this.dummy,
+      idsByToken: this.dummy, // CPU adapters: allocated on the first upload of token ids
       x: tokens ? this.dummy : s('input x', B * T * I),
       yIds: this.dummy, // allocated on the first upload of such targets
       yf: this.dummy,
@@ -508,11 +508,27 @@ export class GpuBackend implements Backend {
     );
   }
 
-  private stepOp(ws: Workspace, k: number, t: number, fuseTokens = false): Op {
+  /** The step kernels' constants and buffers for layer k (shaders/step.wgsl). */
+  private stepArgs(ws: Workspace, k: number): { c: Constants; bufs: GPUBuffer[] } {
     const l = this.lay.layers[k];
+    const fuse = this.fusesTokens(ws, k);
+    const c = {
+      H: this.cfg.hiddenSize, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh,
+      ...(fuse ? { A_TOKENS: true, WIH_OFF: l.wih, WIH_LD: l.wihLd, BIH_OFF: l.bih } : {}),
+    };
+    return { c, bufs: [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuse ? ws.ids : this.dummy] };
+  }
+
+  /** The BPTT kernels' constants and buffers for layer k (shaders/bptt.wgsl). */
+  private backArgs(ws: Workspace, k: number): { c: Constants; bufs: GPUBuffer[] } {
+    const l = this.lay.layers[k];
+    const c = { H: this.cfg.hiddenSize, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
+    return { c, bufs: [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]] };
+  }
+
+  private stepOp(ws: Workspace, k: number, t: number): Op {
     const H = this.cfg.hiddenSize;
-    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.tokenInput(l, fuseTokens) };
-    const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuseTokens ? ws.ids : this.dummy];
+    const { c, bufs } = this.stepArgs(ws, k);
     if (this.team) {
       const U = Math.floor(8 / this.G); // units an invocation, 4·U a team of 8 rows
       return this.teamOp('stepTeam', c, bufs, Math.ceil(ws.B / 8) * Math.ceil(H / (4 * U)), ws, t);
@@ -528,10 +544,8 @@ export class GpuBackend implements Backend {
 
   /** BPTT at step t (or d h0 when `h0`): tiled on GPUs; on CPU adapters team tiles or 4×4 blocks. */
   private backOp(ws: Workspace, k: number, t: number, h0: boolean): Op {
-    const l = this.lay.layers[k];
     const H = this.cfg.hiddenSize;
-    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd };
-    const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
+    const { c, bufs } = this.backArgs(ws, k);
     if (this.team) return this.teamOp(h0 ? 'h0Team' : 'backTeam', c, bufs, Math.ceil(ws.B / 8) * Math.ceil(H / 32), ws, t);
     if (this.variant === 'cpu') return this.op(h0 ? 'h0Blocked' : 'backBlocked', c, bufs, Math.ceil(ws.B / 4) * Math.ceil(H / 4), ws, t);
     const { RB, KS } = tileShape(this.device.limits, Math.ceil(H / 32), ws.B, this.G * H);
@@ -621,23 +635,10 @@ export class GpuBackend implements Backend {
     return this.team && k === 0 && ws.tokens;
   }
 
-  private tokenInput(l: { wih: number; wihLd: number; bih: number }, fuse: boolean): Constants {
-    return fuse ? { A_TOKENS: true, WIH_OFF: l.wih, WIH_LD: l.wihLd, BIH_OFF: l.bih } : {};
-  }
-
   /** The team kernels' one-dispatch recurrence of layer k: workgroups over row blocks of 8. */
   private teamSequenceOp(ws: Workspace, k: number, dir: 'forward' | 'backward'): Op {
-    const l = this.lay.layers[k];
-    const H = this.cfg.hiddenSize;
-    const c = { H, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, TEAM_WG: 4 };
-    const grid: [number, number] = [Math.ceil(ws.B / 8), 1];
-    if (dir === 'forward') {
-      const fuse = this.fusesTokens(ws, k);
-      const bufs = [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuse ? ws.ids : this.dummy];
-      return this.op('stepTeamSeq', { ...c, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh, ...this.tokenInput(l, fuse) }, bufs, grid, ws, ws.T);
-    }
-    const bufs = [this.params, ws.hs[k], ws.cs[k], ws.cache[k], ws.dH[k], ws.dAR, ws.carry[k]];
-    return this.op('backTeamSeq', c, bufs, grid, ws, ws.T);
+    const { c, bufs } = dir === 'forward' ? this.stepArgs(ws, k) : this.backArgs(ws, k);
+    return this.op(dir === 'forward' ? 'stepTeamSeq' : 'backTeamSeq', { ...c, TEAM_WG: 4 }, bufs, [Math.ceil(ws.B / 8), 1], ws, ws.T);
   }
 
   /** W_hhᵀ per layer for the one-dispatch forward, refreshed by each forward (transposeOp). */
@@ -672,10 +673,9 @@ export class GpuBackend implements Backend {
     const plan: Plan = [];
     for (let k = 0; k < L; k++) {
       const l = this.lay.layers[k];
-      if (this.fusesTokens(ws, k)) {
-        // the step kernels gather W_ih's columns themselves
-      } else if (k === 0 && ws.tokens) {
-        plan.push(this.projOp(ws, 0, T, T)); // column gather
+      if (k === 0 && ws.tokens) {
+        // the column gather (the team kernels' step gathers W_ih's columns itself)
+        if (!this.fusesTokens(ws, k)) plan.push(this.projOp(ws, 0, T, T));
       } else {
         // A_k [M, G·H] = X [M, I_k] · W_ihᵀ + b_ih; X = x, or the layer below's h_1..h_T
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
@@ -684,7 +684,7 @@ export class GpuBackend implements Backend {
       const p = this.persistent(B);
       if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
       else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'forward'));
-      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t, this.fusesTokens(ws, k)));
+      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
     else plan.push(this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
@@ -816,7 +816,10 @@ export class GpuBackend implements Backend {
     if (input.ids) {
       const ids = new Uint32Array(B * T);
       q.writeBuffer(ws.ids, 0, timeMajor(ids, input.ids, B, T, 1));
-      if (ws.idsByToken !== this.dummy) q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, this.cfg.inputSize));
+      if (this.variant === 'cpu') {
+        if (ws.idsByToken === this.dummy) ws.idsByToken = this.owner.storage('input rows by token', this.cfg.inputSize + 1 + B * T);
+        q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, this.cfg.inputSize));
+      }
     } else q.writeBuffer(ws.x, 0, timeMajor(new Float32Array(B * T * I), input.x!, B, T, I));
     // nll_last targets are one per sequence [B]: no time axis to move
     if (targets?.ids && ws.yIds === this.dummy) ws.yIds = this.owner.storage('target ids', B * T);
@@ -1101,7 +1104,10 @@ export class GpuBackend implements Backend {
     const plan: Plan = [];
     for (const k of ws.hs.keys()) plan.push({ kind: 'clear', buffer: ws.hs[k] }, { kind: 'clear', buffer: ws.cs[k] });
     for (let t = 0; t < P + length - 1; t++) {
-      for (let k = 0; k < this.cfg.numLayers; k++) plan.push(this.projOp(ws, k, t, 1), this.stepOp(ws, k, t));
+      for (let k = 0; k < this.cfg.numLayers; k++) {
+        if (!this.fusesTokens(ws, k)) plan.push(this.projOp(ws, k, t, 1));
+        plan.push(this.stepOp(ws, k, t));
+      }
       if (t >= P - 1) {
         plan.push(this.headOp(ws, t, 1));
         plan.push(this.op('sample', { O: this.cfg.outputSize }, [ws.logits, ws.ids, this.sampling], 1, ws, t));
