@@ -2,8 +2,8 @@
 // bench/browser/ with Vite, opens it in Debian's Chromium with WebGPU on SwiftShader (the e2e
 // tests' binary and flags, from playwright.config.ts), and times webrnn and TF.js's webgpu, wasm and cpu backends on the same char-LM
 // (bench/configs.ts CHROMIUM), one after the other in one page of one browser session. webrnn is
-// timed before and after TF.js and its row pools both (this box's speed drifts by 1.5× over
-// minutes: a ratio from one block of webrnn steps against TF.js minutes later drifted with it).
+// timed before and after TF.js and its row pools both (this box's speed drifts by up to 1.9×
+// within minutes: a ratio from one block of webrnn steps against TF.js minutes later drifted with it).
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';

@@ -90,6 +90,7 @@ fn tokens_csr(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let v = i / N;
   let n = i - v * N;
   var s = 0.0;
-  for (var p = ids[v]; p < ids[v + 1u]; p++) { s += dY[DY_OFF + ids[V + 1u + p] * N + n]; }
+  let end = ids[v + 1u];
+  for (var p = ids[v]; p < end; p++) { s += dY[DY_OFF + ids[V + 1u + p] * N + n]; }
   out[OUT_OFF + n * LD_N + v * LD_V] = s;
 }
