@@ -9,6 +9,7 @@
 //   --reps=N --warmup=N
 //   --node            Node only;  --browser  headless Chromium only (also npm run bench:browser)
 //   --kernels=auto|gpu|gpu-per-step|cpu|cpu-team|cpu-team-per-step  webrnn's kernel variants (default auto: chosen from the adapter)
+//   --pace-waits=on|off  Node: GpuOptions.paceWaits (default: the library's, on for CPU adapters)
 //   --profile         also take a step apart by kernel family (bench/profile.ts): in Node every
 //                     train config of the run (with --quick, RNN H128 B32 T64), in Chromium RNN H128 B32 T64
 //   --parity          first check every kernel family against the CPU reference on this adapter
@@ -44,6 +45,7 @@ interface Flags {
   browser: boolean;
   torch: string | null;
   kernels: Kernels;
+  paceWaits: boolean | undefined;
   profile: boolean;
   parity: boolean;
 }
@@ -52,7 +54,7 @@ type Kernels = 'auto' | 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-
 const KERNELS: Kernels[] = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'];
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto', profile: false, parity: false };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto', paceWaits: undefined, profile: false, parity: false };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -72,6 +74,9 @@ function parseFlags(argv: string[]): Flags {
       const kv = KERNELS.find((x) => x === v);
       if (!kv) throw new Error(`--kernels: expected one of ${KERNELS.join(', ')}, got '${v}'`);
       f.kernels = kv;
+    } else if (k === '--pace-waits') {
+      if (v !== 'on' && v !== 'off') throw new Error(`--pace-waits: expected on or off, got '${v}'`);
+      f.paceWaits = v === 'on';
     } else if (k === '--configs') f.configs = v.split(',').filter(Boolean);
     else if (k === '--reps') f.reps = Math.max(1, int(a, v));
     else if (k === '--warmup') f.warmup = int(a, v);
@@ -138,7 +143,7 @@ export interface NodeResults {
 }
 
 async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults> {
-  const device = { gpu: await nodeGpu(), kernels: f.kernels };
+  const device = { gpu: await nodeGpu(), kernels: f.kernels, paceWaits: f.paceWaits };
   const probe = await createModel({ name: 'probe', kind: 'train', cell: 'rnn', H: 8, B: 1, T: 1 }, device);
   const adapter = probe.deviceName;
   probe.dispose();

@@ -82,7 +82,7 @@ export function charBatch(B: number, T: number, seed = 1): { ids: Int32Array; ta
 }
 
 /** Where the model runs: a GPU object (Node) and the kernel variants ('auto': from the adapter). */
-export type Device = Pick<GpuOptions, 'gpu' | 'kernels'>;
+export type Device = Pick<GpuOptions, 'gpu' | 'kernels' | 'paceWaits'>;
 
 export async function createModel(c: BenchConfig, device: Device = {}): Promise<RnnModel> {
   return RnnModel.create({

@@ -2,11 +2,13 @@
 // "SwiftShader: the team kernels"): C [M, N] = A [M, K] · B [K, N], row-major, each invocation an
 // R × C block in vec4 registers; with `s` the 4 invocations of a subgroup share the block's rows
 // (each loads one k of a chunk of 4 and subgroupBroadcast hands it round), without it each loads
-// its own. Every result is checked against a float64 product (err = worst relative error).
+// its own; with `t` B comes from an rgba32float texture (a texel = 4 columns of one k) instead of
+// storage. Every result is checked against a float64 product (err = worst relative error).
 //
-//   sh scripts/gpu-env.sh node bench/micro-gemm.mjs 4,4 8,8,s 16,8,s     (R,C[,s] per variant)
-//   env M, N, K: sizes (2048, 128, 128); NO_LOADS=1: A and B values made up in registers instead
-//   of loaded (the arithmetic alone; the check then fails, by design)
+//   sh scripts/gpu-env.sh node bench/micro-gemm.mjs 4,4 8,8,s 16,8,s 8,8,s,t   (R,C[,s][,t] per variant)
+//   env M, N, K: sizes (2048, 128, 128); REPS: dispatches a variant (12; the first builds the
+//   pipeline, the time printed is the min of the others); NO_LOADS=1: A and B values made up in
+//   registers instead of loaded (the arithmetic alone; the check then fails, by design)
 import { create, globals } from 'webgpu';
 
 Object.assign(globalThis, globals);
@@ -15,11 +17,11 @@ const N = Number(process.env.N ?? 128);
 const K = Number(process.env.K ?? 128);
 const noLoads = process.env.NO_LOADS === '1';
 
-function kernel(R, C, share) {
+function kernel(R, C, share, tex) {
   const C4 = C / 4;
   const L = [share ? 'enable subgroups;' : ''];
   L.push(`@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+${tex ? '@group(0) @binding(1) var bt: texture_2d<f32>;' : '@group(0) @binding(1) var<storage, read> b: array<vec4f>;'}
 @group(0) @binding(2) var<storage, read_write> c: array<vec4f>;
 @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u${share ? ', @builtin(subgroup_invocation_id) sl: u32' : ''}) {`);
   const colBlocks = N / C;
@@ -35,7 +37,8 @@ function kernel(R, C, share) {
   }
   for (let kk = 0; kk < 4; kk++) {
     for (let j = 0; j < C4; j++) {
-      L.push(noLoads ? `    let b${kk}_${j} = vec4f(f32(k + ${kk + j}u), 1.0, 2.0, 3.0) * 0.001;` : `    let b${kk}_${j} = b[(k + ${kk}u) * ${N / 4}u + c0 + ${j}u];`);
+      const load = tex ? `textureLoad(bt, vec2u(c0 + ${j}u, k + ${kk}u), 0)` : `b[(k + ${kk}u) * ${N / 4}u + c0 + ${j}u]`;
+      L.push(noLoads ? `    let b${kk}_${j} = vec4f(f32(k + ${kk + j}u), 1.0, 2.0, 3.0) * 0.001;` : `    let b${kk}_${j} = ${load};`);
     }
     for (let i = 0; i < R; i++) {
       L.push(`    { let av = ${share ? `subgroupBroadcast(s${i}, ${kk}u)` : `s${i}[${kk}]`};`);
@@ -44,7 +47,7 @@ function kernel(R, C, share) {
     }
   }
   L.push('  }');
-  L.push('  acc0_0 += (b[0].x + a[0]) * 1e-30; // keeps both bindings alive without loads');
+  L.push(`  acc0_0 += (${tex ? 'textureLoad(bt, vec2u(0u, 0u), 0).x' : 'b[0].x'} + a[0]) * 1e-30; // keeps both bindings alive without loads`);
   for (let i = 0; i < R; i++) for (let j = 0; j < C4; j++) L.push(`  c[(r0 + ${i}u) * ${N / 4}u + c0 + ${j}u] = acc${i}_${j};`);
   L.push('}');
   return { code: L.join('\n'), invocations: (M / R) * (N / C) };
@@ -56,22 +59,25 @@ const gpu = create([]);
 const adapter = await gpu.requestAdapter();
 globalThis.keepAlive = { gpu, adapter };
 const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [] });
-console.log(`${adapter.info.description || adapter.info.vendor}; C [${M}, ${N}] = A [${M}, ${K}] · B; min of 11 dispatches`);
+console.log(`${adapter.info.description || adapter.info.vendor}; C [${M}, ${N}] = A [${M}, ${K}] · B; min of ${Number(process.env.REPS ?? 12) - 1} dispatches`);
 const buffer = (n) => device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
 const A = Float32Array.from({ length: M * K }, () => Math.random() - 0.5);
 const B = Float32Array.from({ length: K * N }, () => Math.random() - 0.5);
 const bufs = [buffer(M * K), buffer(K * N), buffer(M * N)];
 device.queue.writeBuffer(bufs[0], 0, A);
 device.queue.writeBuffer(bufs[1], 0, B);
+const texB = device.createTexture({ size: [N / 4, K], format: 'rgba32float', usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST });
+device.queue.writeTexture({ texture: texB }, B, { bytesPerRow: N * 4 }, [N / 4, K]);
 const results = [];
 for (const arg of process.argv.slice(2)) {
-  const [R, C, s] = arg.split(',');
-  const { code, invocations } = kernel(Number(R), Number(C), s === 's');
+  const [R, C, ...flags] = arg.split(',');
+  const tex = flags.includes('t');
+  const { code, invocations } = kernel(Number(R), Number(C), flags.includes('s'), tex);
   const module = device.createShaderModule({ code });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bufs.map((b, i) => ({ binding: i, resource: { buffer: b } })) });
+  const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bufs.map((b, i) => ({ binding: i, resource: tex && i === 1 ? texB.createView() : { buffer: b } })) });
   const times = [];
-  for (let r = 0; r < 12; r++) {
+  for (let r = 0; r < Number(process.env.REPS ?? 12); r++) {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();

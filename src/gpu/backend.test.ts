@@ -55,6 +55,45 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
+  it('paces its read-backs in Node on a CPU adapter without changing what a step, an evaluation or a generation returns', async () => {
+    const gpu = await nodeGpu();
+    type Paced = { backendImpl: { pacer: { enabled: boolean; expectedMs(kind: string): number | undefined } } };
+    const make = (paceWaits?: boolean): Promise<RnnModel> => RnnModel.create({ cell: 'gru', inputSize: 9, hiddenSize: 16, backend: 'webgpu', gpu, paceWaits });
+    const [paced, plain, byDefault] = await Promise.all([make(true), make(false), make()]);
+    try {
+      // the default here (Node, SwiftShader) is on
+      expect((byDefault as unknown as Paced).backendImpl.pacer.enabled).toBe(true);
+      expect((plain as unknown as Paced).backendImpl.pacer.enabled).toBe(false);
+      plain.setParameters(await paced.getParameters());
+      const ids = Int32Array.from({ length: 4 * 6 }, () => Math.floor(Math.random() * 9));
+      const input = { batch: 4, steps: 6, ids };
+      const targets = { ids: Int32Array.from(ids, (v) => (v + 2) % 9) };
+      for (const m of [paced, plain]) m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clip: 1 });
+      for (let i = 0; i < 4; i++) {
+        const [a, b] = [await paced.trainStep(input, targets), await plain.trainStep(input, targets)];
+        expect(a).toEqual(b);
+      }
+      expect(await paced.evaluate(input, targets, { loss: 'nll' })).toBe(await plain.evaluate(input, targets, { loss: 'nll' }));
+      for (let i = 0; i < 2; i++) {
+        const gen = { prime: [1, 2], length: 12, temperature: 0.9, seed: 11 + i };
+        expect(Array.from(await paced.generate(gen))).toEqual(Array.from(await plain.generate(gen)));
+      }
+      expect((paced as unknown as Paced).backendImpl.pacer.expectedMs('train:nll:4:6:true')).toBeGreaterThan(0);
+      expect((plain as unknown as Paced).backendImpl.pacer.expectedMs('train:nll:4:6:true')).toBeUndefined();
+
+      // a failed submit still rejects the call after the pacer's pause, and the model goes on
+      const impl = (paced as unknown as { backendImpl: { submit(enc: GPUCommandEncoder): Promise<void> } }).backendImpl;
+      const submit = impl.submit;
+      impl.submit = () => Promise.reject(new Error('WebGPU validation error in webrnn: injected'));
+      await expect(paced.trainStep(input, targets)).rejects.toThrow(/injected/);
+      impl.submit = submit;
+      const after = await paced.trainStep(input, targets);
+      expect(Number.isFinite(after.loss)).toBe(true);
+    } finally {
+      for (const m of [paced, plain, byDefault]) m.dispose();
+    }
+  });
+
   // The fused one-workgroup loop (every cell but the tutorial's, with either kernel family), and
   // the per-step plan (the tutorial model, each CPU-adapter family) must both draw what the CPU
   // reference draws.

@@ -19,6 +19,7 @@ import { WebGpuUnavailableError } from '../errors.js';
 import { acquireGpu, type GpuContext } from './device.js';
 import { BufferOwner, MAP_READ_MODE, readBack } from './buffers.js';
 import { grid, Kernels, STEP_STRIDE, type Constants, type KernelName } from './kernels.js';
+import { Pacer, waitsSpin } from './pacer.js';
 
 export interface GpuOptions {
   /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
@@ -33,13 +34,21 @@ export interface GpuOptions {
    * 'cpu-team-per-step' (the same, never the one-dispatch recurrence).
    */
   kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'cpu-team-per-step' | 'auto';
+  /**
+   * Before reading a training step's, an evaluation's or a generation's result back, sleep through
+   * most of the GPU time the same kind of call took last time, so that Dawn's Node binding, which
+   * spins a core while a promise is pending, does not take that core from a CPU adapter's threads
+   * (src/gpu/pacer.ts). Default: on in Node on CPU adapters (SwiftShader), off elsewhere.
+   */
+  paceWaits?: boolean;
 }
 
 export type KernelVariant = 'gpu' | 'cpu';
 
 export async function createGpuBackend(cfg: ModelConfig, params: Map<string, ArrayLike<number>>, opts: GpuOptions): Promise<Backend> {
   const ctx = await acquireGpu(opts.gpu);
-  const b = new GpuBackend(cfg, ctx, opts.poisonBuffers ?? false, opts.kernels ?? 'auto');
+  const pace = opts.paceWaits ?? (ctx.cpuAdapter && waitsSpin());
+  const b = new GpuBackend(cfg, ctx, opts.poisonBuffers ?? false, opts.kernels ?? 'auto', pace);
   b.setParameters(params);
   return b;
 }
@@ -166,8 +175,12 @@ export class GpuBackend implements Backend {
 
   private readonly allowPersistent: boolean;
 
-  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: GpuOptions['kernels'] = 'auto') {
+  /** When read-backs wait (GpuOptions.paceWaits). */
+  readonly pacer: Pacer;
+
+  constructor(readonly cfg: ModelConfig, ctx: GpuContext, poison = false, variant: GpuOptions['kernels'] = 'auto', pace = false) {
     this.device = ctx.device;
+    this.pacer = new Pacer(pace);
     this.deviceName = ctx.adapterName;
     this.variant = variant === 'auto' ? (ctx.cpuAdapter ? 'cpu' : 'gpu') : variant.startsWith('cpu') ? 'cpu' : 'gpu';
     if (variant.startsWith('cpu-team') && !ctx.subgroups4) {
@@ -956,30 +969,34 @@ export class GpuBackend implements Backend {
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
     const { ws, before, after } = this.begin(input, state, targets);
     const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
-    const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan]);
+    const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan], `evaluate:${loss}:${ws.B}:${ws.T}:${ws.tokens}`);
     return value;
   }
 
   /**
    * Encodes a plan, copies [loss, ‖g‖²] into a staging buffer in the same command buffer, submits
    * once and resolves with the two numbers. The submit happens before the first await, so calls
-   * made without awaiting queue up in order.
+   * made without awaiting queue up in order. `kind` names the plan for the pacer.
    */
-  private async submitWithScalars(plan: Plan): Promise<[number, number]> {
+  private async submitWithScalars(plan: Plan, kind: string): Promise<[number, number]> {
     const staging = this.stagingFree.pop() ?? this.owner.staging('step scalars', 16);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, plan);
     enc.copyBufferToBuffer(this.scalars, 0, staging, 0, 16);
-    // the error scope and the mapping resolve in parallel: one wait for the GPU, not two in a row
-    const checked = this.submit(enc);
+    const t0 = performance.now();
+    // the error scope and the mapping resolve in parallel: one wait for the GPU, not two in a row;
+    // a validation error is looked at after the pacer's pause, and must not count as unhandled
+    // before that
+    const failure = this.submit(enc).then(() => null, (e: unknown) => e);
+    await this.pacer.beforeWait(kind, t0);
     const mapped = staging.mapAsync(MAP_READ_MODE);
-    try {
-      await checked;
-    } catch (e) {
+    const err = await failure;
+    if (err) {
       mapped.then(() => staging.unmap(), () => undefined);
-      throw e;
+      throw err;
     }
     await mapped;
+    this.pacer.done(kind, t0);
     const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
     staging.unmap();
     this.stagingFree.push(staging);
@@ -1012,7 +1029,7 @@ export class GpuBackend implements Backend {
     const lossPlan = this.cachedPlan(ws, `loss:${o.loss}`, () => this.lossPlan(ws, o.loss));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     this.update ??= this.updatePlan();
-    const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update]);
+    const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update], `train:${o.loss}:${ws.B}:${ws.T}:${ws.tokens}`);
     return { loss, gradNorm: Math.sqrt(normSq) };
   }
 
@@ -1041,8 +1058,11 @@ export class GpuBackend implements Backend {
     this.encode(enc, plan);
     const staging = this.owner.staging('generated ids', length * 4);
     enc.copyBufferToBuffer(ws.ids, P * 4, staging, 0, length * 4);
+    const t0 = performance.now();
     await this.submit(enc);
+    await this.pacer.beforeWait(`generate:${key}`, t0);
     await staging.mapAsync(MAP_READ_MODE);
+    this.pacer.done(`generate:${key}`, t0);
     const out = new Int32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     this.owner.release(staging);
