@@ -55,7 +55,7 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
-  it('paces its read-backs in Node on a CPU adapter without changing what a step, an evaluation or a generation returns', async () => {
+  it('paces its read-backs in Node on a CPU adapter without changing what a step, an evaluation, a prediction or a generation returns', async () => {
     const gpu = await nodeGpu();
     type Paced = { backendImpl: { pacer: { enabled: boolean; expectedMs(kind: string): number | undefined } } };
     const make = (paceWaits?: boolean): Promise<RnnModel> => RnnModel.create({ cell: 'gru', inputSize: 9, hiddenSize: 16, backend: 'webgpu', gpu, paceWaits });
@@ -74,6 +74,7 @@ describe('the WebGPU scheduler', () => {
         expect(a).toEqual(b);
       }
       expect(await paced.evaluate(input, targets, { loss: 'nll' })).toBe(await plain.evaluate(input, targets, { loss: 'nll' }));
+      for (let i = 0; i < 2; i++) expect(await paced.predict(input)).toEqual(await plain.predict(input));
       for (let i = 0; i < 2; i++) {
         const gen = { prime: [1, 2], length: 12, temperature: 0.9, seed: 11 + i };
         expect(Array.from(await paced.generate(gen))).toEqual(Array.from(await plain.generate(gen)));

@@ -35,10 +35,11 @@ export interface GpuOptions {
    */
   kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'cpu-team-per-step' | 'auto';
   /**
-   * Before reading a training step's, an evaluation's or a generation's result back, sleep through
-   * most of the GPU time the same kind of call took last time, so that Dawn's Node binding, which
-   * spins a core while a promise is pending, does not take that core from a CPU adapter's threads
-   * (src/gpu/pacer.ts). Default: on in Node on CPU adapters (SwiftShader), off elsewhere.
+   * Before reading back a training step's, an evaluation's, a prediction's or a generation's
+   * result, sleep through most of the GPU time the same kind of call took last time, so that Dawn's
+   * Node binding, which spins a core while a promise is pending, does not take that core from a CPU
+   * adapter's threads (src/gpu/pacer.ts). Default: on in Node on CPU adapters (SwiftShader), off
+   * elsewhere.
    */
   paceWaits?: boolean;
 }
@@ -909,8 +910,13 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
+    const kind = `predict:${ws.B}:${ws.T}:${ws.tokens}`;
+    const t0 = performance.now();
     await this.submit(enc);
-    return this.readOutputs(ws);
+    await this.pacer.beforeWait(kind, t0);
+    const out = await this.readOutputs(ws);
+    this.pacer.done(kind, t0);
+    return out;
   }
 
   /** The head's output (batch-first) and the state the call ended in. */
