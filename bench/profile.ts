@@ -5,6 +5,7 @@
 import { RnnModel, type CellKind, type GpuOptions } from '../src/index.js';
 import { CHROMIUM, VOCAB } from './configs.js';
 import { summarize } from './measure.js';
+import type { Pacer } from '../src/gpu/pacer.js';
 
 /** The Chromium comparison's char-LM: what the profile takes apart. */
 export const profileShape = { cell: CHROMIUM.cell, hiddenSize: CHROMIUM.H, batch: CHROMIUM.B, steps: CHROMIUM.T, vocab: VOCAB };
@@ -26,6 +27,7 @@ interface Internals {
   workspaces: Map<string, { forward: unknown[]; plans: Map<string, unknown[]> }>;
   update: unknown[];
   encode(enc: GPUCommandEncoder, plan: unknown[]): void;
+  pacer: Pacer;
 }
 
 export interface ProfileRow {
@@ -55,7 +57,9 @@ export async function profileStep(
       const name = label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
       families.set(name, [...(families.get(name) ?? []), op]);
     }
-    // Median time of `reps` calls; replay(list): the recorded work in one submit, to onSubmittedWorkDone.
+    // Median time of `reps` calls; replay(list): the recorded work in one submit, to
+    // onSubmittedWorkDone, waited for as the model waits (its pacer: in Node on a CPU adapter a
+    // spinning wait would take a core from the kernels, src/gpu/pacer.ts).
     const timeIt = async (f: () => Promise<unknown>): Promise<number> => {
       const ts: number[] = [];
       for (let r = 0; r < (opts.reps ?? 3); r++) {
@@ -65,15 +69,18 @@ export async function profileStep(
       }
       return summarize(ts).median;
     };
-    const replay = async (list: typeof ops): Promise<void> => {
+    const replay = async (list: typeof ops, kind: string): Promise<void> => {
       const enc = be.device.createCommandEncoder();
       be.encode(enc, list);
+      const t0 = performance.now();
       be.device.queue.submit([enc.finish()]);
+      await be.pacer.beforeWait(kind, t0);
       await be.device.queue.onSubmittedWorkDone();
+      be.pacer.done(kind, t0);
     };
     const rows: ProfileRow[] = [];
     for (const [family, list] of families) {
-      rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: await timeIt(() => replay(list)) });
+      rows.push({ family, dispatches: list.filter((o) => o.kind === 'dispatch').length, ms: await timeIt(() => replay(list, `profile:${family}`)) });
     }
     // The whole step in one submit, against the trainStep call itself (uploads, submit, the loss
     // read-back) and an empty submit's round trip.
@@ -81,13 +88,13 @@ export async function profileStep(
     rows.push({
       family: 'TOTAL: the whole step in one submit',
       dispatches: all,
-      ms: await timeIt(() => replay(ops)),
+      ms: await timeIt(() => replay(ops, 'profile:step')),
     });
     rows.push({ family: 'TOTAL: trainStep() as an app calls it', dispatches: all, ms: await timeIt(() => m.trainStep({ batch: B, steps: T, ids }, { ids })) });
     rows.push({
       family: 'TOTAL: an empty submit, to onSubmittedWorkDone',
       dispatches: 0,
-      ms: await timeIt(() => replay([])),
+      ms: await timeIt(() => replay([], 'profile:empty')),
     });
     return { shape: `${opts.cell} H${opts.hiddenSize} B${B} T${T}`, kernels: m.stats().kernels, rows };
   } finally {
