@@ -10,7 +10,8 @@
 // So in Node on a CPU adapter a call that reads a result back first sleeps through SHARE of the GPU
 // time its kind of call took last time, then asks. The estimate corrects itself: when the GPU was
 // done before the sleep ended, the next sleep is SHARE of this one (shrinking until it undershoots);
-// when it took longer, the next estimate is the longer time.
+// when it took longer, the next estimate is the longer time. A kind's first call is not taken as an
+// estimate: it builds pipelines and plans, which can take seconds.
 
 /** Share of the expected time slept before asking: the rest is waited for as before. */
 export const PACE_SHARE = 0.85;
@@ -22,6 +23,7 @@ const timerSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, m
 
 export class Pacer {
   private readonly expected = new Map<string, number>();
+  private readonly seen = new Set<string>();
 
   constructor(
     readonly enabled: boolean,
@@ -38,9 +40,11 @@ export class Pacer {
     if (left >= PACE_MIN_MS) await this.sleep(left);
   }
 
-  /** Records that the call of `kind` submitted at `t0` has its result now. */
+  /** Records that the call of `kind` submitted at `t0` has its result now (from the kind's second call on). */
   done(kind: string, t0: number): void {
-    if (this.enabled) this.expected.set(kind, this.now() - t0);
+    if (!this.enabled) return;
+    if (this.seen.has(kind)) this.expected.set(kind, this.now() - t0);
+    else this.seen.add(kind);
   }
 
   /** The GPU time a call of `kind` is expected to take (ms), if known. */
