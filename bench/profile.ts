@@ -57,10 +57,11 @@ export async function profileStep(
       const name = label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
       families.set(name, [...(families.get(name) ?? []), op]);
     }
-    // Median time of `reps` calls; replay(list): the recorded work in one submit, to
+    // Median time of `reps` calls after one; replay(list): the recorded work in one submit, to
     // onSubmittedWorkDone, waited for as the model waits (its pacer: in Node on a CPU adapter a
     // spinning wait would take a core from the kernels, src/gpu/pacer.ts).
     const timeIt = async (f: () => Promise<unknown>): Promise<number> => {
+      await f(); // untimed: the pacer's first call of a kind gives no estimate
       const ts: number[] = [];
       for (let r = 0; r < (opts.reps ?? 3); r++) {
         const t0 = performance.now();
