@@ -53,6 +53,9 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   ['a GRU over 640 rows with a 70-token vocabulary', { cell: 'gru', inputSize: 70, hiddenSize: 24, outputSize: 70, batch: 16, steps: 40, tokens: true, loss: 'nll', seed: 15, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
   // the same split for an LSTM, whose b_hh gradient is b_ih's sum written twice (dR is dA)
   ['an LSTM over 640 rows', { cell: 'lstm', inputSize: 13, hiddenSize: 16, outputSize: 13, batch: 16, steps: 40, tokens: true, loss: 'nll', seed: 17, randomState: true, optimizers: [ADAM_CLIP] }],
+  // 1,100 rows: with the 'gpu' kernels every weight gradient (W_ih of both layers from float
+  // inputs, W_hh, fc.weight) is a split-K GEMM of two slices, 560 and 540 rows
+  ['a 2-layer RNN over 1,100 rows with float inputs and MSE', { cell: 'rnn', inputSize: 5, hiddenSize: 20, numLayers: 2, outputSize: 4, batch: 55, steps: 20, tokens: false, loss: 'mse', seed: 18, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
 ];
 
 export interface ParityRow {

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
 import { failures, parity, PARITY_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
+import { splitK } from './backend.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
 // recurrence in one dispatch per layer where it fits), 'gpu-per-step' (the same, with one step
@@ -22,6 +23,19 @@ for (const kernels of ['gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-s
     }
   });
 }
+
+describe('split-K for the GPU GEMM', () => {
+  it('splits only a result of few 64×64 tiles over a long K, into slices for about 128 workgroups', () => {
+    expect(splitK(65, 1024, 16384)).toBe(4); // d fc.weight at RNN H1024 B256 T64: 32 tiles
+    expect(splitK(65, 256, 2048)).toBe(4); // at RNN H256 B32 T64: 8 tiles, slices of 512
+    expect(splitK(256, 256, 2048)).toBe(4);
+    expect(splitK(1024, 1024, 16384)).toBe(1); // 256 tiles: enough workgroups already
+    expect(splitK(65, 1024, 1000)).toBe(1); // short K
+    expect(splitK(4, 20, 1100)).toBe(2); // the parity case over 1,100 rows
+    expect(splitK(4, 20, 1600)).toBe(3);
+    expect(splitK(8, 8, 1 << 20)).toBe(32);
+  });
+});
 
 describe('the WebGPU scheduler', () => {
   it('submits one command buffer per training step and one per generate call', async () => {
@@ -55,7 +69,7 @@ describe('the WebGPU scheduler', () => {
     }
   });
 
-  it('paces its read-backs in Node on a CPU adapter without changing what a step, an evaluation, a prediction or a generation returns', async () => {
+  it('paces its read-backs in Node on a CPU adapter without changing what any call returns', async () => {
     const gpu = await nodeGpu();
     type Paced = { backendImpl: { pacer: { enabled: boolean; expectedMs(kind: string): number | undefined } } };
     const make = (paceWaits?: boolean): Promise<RnnModel> => RnnModel.create({ cell: 'gru', inputSize: 9, hiddenSize: 16, backend: 'webgpu', gpu, paceWaits });
@@ -74,7 +88,11 @@ describe('the WebGPU scheduler', () => {
         expect(a).toEqual(b);
       }
       expect(await paced.evaluate(input, targets, { loss: 'nll' })).toBe(await plain.evaluate(input, targets, { loss: 'nll' }));
-      for (let i = 0; i < 2; i++) expect(await paced.predict(input)).toEqual(await plain.predict(input));
+      for (let i = 0; i < 2; i++) {
+        expect(await paced.predict(input)).toEqual(await plain.predict(input));
+        expect(await paced.forward(input)).toEqual(await plain.forward(input));
+        expect(await paced.gradients(input, targets, { loss: 'nll' })).toEqual(await plain.gradients(input, targets, { loss: 'nll' }));
+      }
       for (let i = 0; i < 2; i++) {
         const gen = { prime: [1, 2], length: 12, temperature: 0.9, seed: 11 + i };
         expect(Array.from(await paced.generate(gen))).toEqual(Array.from(await plain.generate(gen)));

@@ -35,11 +35,11 @@ export interface GpuOptions {
    */
   kernels?: KernelVariant | 'gpu-per-step' | 'cpu-team' | 'cpu-team-per-step' | 'auto';
   /**
-   * Before reading back a training step's, an evaluation's, a prediction's or a generation's
-   * result, sleep through most of the GPU time the same kind of call took last time, so that Dawn's
-   * Node binding, which spins a core while a promise is pending, does not take that core from a CPU
-   * adapter's threads (src/gpu/pacer.ts). Default: on in Node on CPU adapters (SwiftShader), off
-   * elsewhere.
+   * Before reading back a call's results (a training step, an evaluation, a prediction, a forward
+   * pass, gradients, a generation), sleep through most of the GPU time the same kind of call took
+   * last time, so that Dawn's Node binding, which spins a core while a promise is pending, does not
+   * take that core from a CPU adapter's threads (src/gpu/pacer.ts). Default: on in Node on CPU
+   * adapters (SwiftShader), off elsewhere.
    */
   paceWaits?: boolean;
 }
@@ -374,12 +374,34 @@ export class GpuBackend implements Backend {
     b: [GPUBuffer, number, number, number], // buffer, offset, stride per k, stride per n
     c: [GPUBuffer, number, number], // buffer, offset, leading dimension
     bias: number | null = null,
-  ): Op {
+    ws: Workspace | null = null, // owns split-K's scratch (GPU kernels; without it no split)
+  ): Op[] {
     const common = {
       M, N, K, A_OFF: a[1], A_SM: a[2], A_SK: a[3], B_OFF: b[1], B_SK: b[2], B_SN: b[3],
       C_OFF: c[1], C_LD: c[2], BIAS_OFF: bias ?? 0, HAS_BIAS: bias !== null,
     };
-    if (this.variant !== 'cpu') return this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 64), Math.ceil(M / 64)], null);
+    if (this.variant !== 'cpu') {
+      const S = ws ? splitK(M, N, K) : 1;
+      if (S === 1) return [this.op('gemm', common, [a[0], b[0], this.params, c[0]], [Math.ceil(N / 64), Math.ceil(M / 64)], null)];
+      const part = this.owner.storage('split-K partial sums', S * M * N);
+      ws!.extra.push(part);
+      const split = { ...common, K_SPLIT: S };
+      return [
+        this.op('gemm', split, [a[0], b[0], this.params, part], [Math.ceil(N / 64), S * Math.ceil(M / 64)], null),
+        this.op('gemmSplitSum', split, [part, this.dummy, this.params, c[0]], M * N, null),
+      ];
+    }
+    return [this.cpuGemm(M, N, K, a, b, c, common)];
+  }
+
+  /** gemm on CPU adapters: the team tile where subgroups are 4 wide, else 4×4 register blocks. */
+  private cpuGemm(
+    M: number, N: number, K: number,
+    a: [GPUBuffer, number, number, number],
+    b: [GPUBuffer, number, number, number],
+    c: [GPUBuffer, number, number],
+    common: Constants,
+  ): Op {
     if (this.team) {
       // teams of 8 rows × 32 columns of C, or of Cᵀ = Bᵀ·Aᵀ (B's view as A, A's as B, C's strides
       // swapped, the bias along rows): whichever pads C less
@@ -693,7 +715,7 @@ export class GpuBackend implements Backend {
       } else {
         // A_k [M, G·H] = X [M, I_k] · W_ihᵀ + b_ih; X = x, or the layer below's h_1..h_T
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
-        plan.push(this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
+        plan.push(...this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
       }
       const p = this.persistent(B);
       if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
@@ -701,7 +723,7 @@ export class GpuBackend implements Backend {
       else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
-    else plan.push(this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
+    else plan.push(...this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
     return plan;
   }
 
@@ -735,13 +757,13 @@ export class GpuBackend implements Backend {
     const part = this.colPartials(ws);
     for (const d of ws.dH) plan.push({ kind: 'clear', buffer: d });
     // head: dH_top = dlogits · fcW; d fc.weight = dlogitsᵀ · H_top; d fc.bias = Σ_rows dlogits
-    plan.push(this.gemm(M, H, O, [ws.dlogits, 0, O, 1], [this.params, lay.fcW, lay.fcLd, 1], [ws.dH[L - 1], headSlot, H]));
-    plan.push(this.gemm(O, H, M, [ws.dlogits, 0, 1, O], [ws.hs[L - 1], headSlot, H, 1], [this.grads, lay.fcW, lay.fcLd]));
+    plan.push(...this.gemm(M, H, O, [ws.dlogits, 0, O, 1], [this.params, lay.fcW, lay.fcLd, 1], [ws.dH[L - 1], headSlot, H]));
+    plan.push(...this.gemm(O, H, M, [ws.dlogits, 0, 1, O], [ws.hs[L - 1], headSlot, H, 1], [this.grads, lay.fcW, lay.fcLd], null, ws));
     plan.push(...this.colBias(part, M, O, ws.dlogits, 0, lay.fcb));
     if (tut) {
       // the tutorial head's x part: i2o.weight[:, :I]
       if (ws.tokens) plan.push(...this.colTokens(ws, part, M, O, ws.dlogits, I, lay.fcWx, lay.fcLd));
-      else plan.push(this.gemm(O, I, M, [ws.dlogits, 0, 1, O], [ws.x, 0, I, 1], [this.grads, lay.fcWx, lay.fcLd]));
+      else plan.push(...this.gemm(O, I, M, [ws.dlogits, 0, 1, O], [ws.x, 0, I, 1], [this.grads, lay.fcWx, lay.fcLd], null, ws));
     }
     for (let k = L - 1; k >= 0; k--) {
       const l = lay.layers[k];
@@ -756,16 +778,16 @@ export class GpuBackend implements Backend {
       if (k === 0 && ws.tokens) plan.push(...this.colTokens(ws, part, M, GH, ws.dAR, I, l.wih, l.wihLd));
       else {
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
-        plan.push(this.gemm(GH, k === 0 ? I : H, M, [ws.dAR, 0, 1, GH], X, [this.grads, l.wih, l.wihLd]));
+        plan.push(...this.gemm(GH, k === 0 ? I : H, M, [ws.dAR, 0, 1, GH], X, [this.grads, l.wih, l.wihLd], null, ws));
       }
       // db_ih = Σ dA; db_hh = Σ dR, the same sum unless dR is the GRU's own
       const dR = this.cfg.cell === 'gru' ? M * GH : 0;
       plan.push(...this.colBias(part, M, GH, ws.dAR, 0, l.bih, l.hasBhh && dR === 0 ? l.bhh : null));
       // dW_hh = dRᵀ · H_prev (h_0..h_{T-1})
-      plan.push(this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd]));
+      plan.push(...this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[k], 0, H, 1], [this.grads, l.whh, l.whhLd], null, ws));
       if (l.hasBhh && dR !== 0) plan.push(...this.colBias(part, M, GH, ws.dAR, dR, l.bhh));
       // the layer below's share: dH_{k-1}[slot t+1] = dA · W_ih
-      if (k > 0) plan.push(this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
+      if (k > 0) plan.push(...this.gemm(M, H, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [ws.dH[k - 1], B * H, H]));
       plan.push({ kind: 'copy', src: ws.carry[k], srcOff: 0, dst: ws.dh0, dstOff: k * B * H * 4, bytes: B * H * 4 });
       if (this.cfg.cell === 'lstm') plan.push({ kind: 'copy', src: ws.carry[k], srcOff: B * H * 4, dst: ws.dc0, dstOff: k * B * H * 4, bytes: B * H * 4 });
     }
@@ -910,13 +932,7 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
-    const kind = `predict:${ws.B}:${ws.T}:${ws.tokens}`;
-    const t0 = performance.now();
-    await this.submit(enc);
-    await this.pacer.beforeWait(kind, t0);
-    const out = await this.readOutputs(ws);
-    this.pacer.done(kind, t0);
-    return out;
+    return this.paced(`predict:${ws.B}:${ws.T}:${ws.tokens}`, enc, () => this.readOutputs(ws));
   }
 
   /** The head's output (batch-first) and the state the call ended in. */
@@ -933,8 +949,20 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
+    return this.paced(`forward:${ws.B}:${ws.T}:${ws.tokens}`, enc, () => this.readForward(ws));
+  }
+
+  /**
+   * Submits `enc` and reads its results back with `read`, after the pacer's pause for this kind
+   * of call (GpuOptions.paceWaits).
+   */
+  private async paced<R>(kind: string, enc: GPUCommandEncoder, read: () => Promise<R>): Promise<R> {
+    const t0 = performance.now();
     await this.submit(enc);
-    return this.readForward(ws);
+    await this.pacer.beforeWait(kind, t0);
+    const out = await read();
+    this.pacer.done(kind, t0);
+    return out;
   }
 
   private async readForward(ws: Workspace): Promise<ForwardResult> {
@@ -963,13 +991,14 @@ export class GpuBackend implements Backend {
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back]);
-    await this.submit(enc);
-    const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
-    const value = (await this.read(this.scalars, 1))[0];
-    const grads = this.split(await this.read(this.grads, this.lay.total));
-    const dh0 = Float64Array.from(await this.read(ws.dh0, n));
-    const dc0 = this.cfg.cell === 'lstm' ? Float64Array.from(await this.read(ws.dc0, n)) : null;
-    return { loss: value, grads, dh0, dc0 };
+    return this.paced(`gradients:${loss}:${ws.B}:${ws.T}:${ws.tokens}`, enc, async () => {
+      const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
+      const value = (await this.read(this.scalars, 1))[0];
+      const grads = this.split(await this.read(this.grads, this.lay.total));
+      const dh0 = Float64Array.from(await this.read(ws.dh0, n));
+      const dc0 = this.cfg.cell === 'lstm' ? Float64Array.from(await this.read(ws.dc0, n)) : null;
+      return { loss: value, grads, dh0, dc0 };
+    });
   }
 
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
@@ -1064,15 +1093,13 @@ export class GpuBackend implements Backend {
     this.encode(enc, plan);
     const staging = this.owner.staging('generated ids', length * 4);
     enc.copyBufferToBuffer(ws.ids, P * 4, staging, 0, length * 4);
-    const t0 = performance.now();
-    await this.submit(enc);
-    await this.pacer.beforeWait(`generate:${key}`, t0);
-    await staging.mapAsync(MAP_READ_MODE);
-    this.pacer.done(`generate:${key}`, t0);
-    const out = new Int32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    this.owner.release(staging);
-    return out;
+    return this.paced(`generate:${key}`, enc, async () => {
+      await staging.mapAsync(MAP_READ_MODE);
+      const out = new Int32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      this.owner.release(staging);
+      return out;
+    });
   }
 
   /**
@@ -1194,6 +1221,19 @@ interface GenerationSplit {
   SO: number;
   CH: number;
   PW: number;
+}
+
+/**
+ * Split-K slices for the GPU GEMM (shaders/gemm.wgsl) of an M × N result over K: 1 unless the
+ * result has few 64×64 tiles and K is long (the weight gradients over T·B rows: d fc.weight is 65
+ * rows), then enough slices for about 128 workgroups (a big GPU has ~132 SMs; the first H100 runs
+ * measured d fc.weight at RNN H1024 B256, 32 workgroups over K = 16384, at 0.9 ms), each at least
+ * 512 k, at most 32.
+ */
+export function splitK(M: number, N: number, K: number): number {
+  const tiles = Math.ceil(M / 64) * Math.ceil(N / 64);
+  if (tiles >= 64 || K < 1024) return 1;
+  return Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(K / 512), 32));
 }
 
 /**

@@ -57,6 +57,7 @@ const KERNELS = {
   backTeamSeq: { src: bpttTeamSrc, entry: 'back_team_seq', bindings: 'rrrrrwwd', subgroups: true },
   gemmTeam: { src: gemmTeamSrc, entry: 'main', bindings: 'rrrw', subgroups: true },
   gemm: { src: gemmSrc, entry: 'main', bindings: 'rrrw' },
+  gemmSplitSum: { src: gemmSrc, entry: 'split_sum', bindings: 'rrrw' },
   gemmRb: { src: gemmRbSrc, entry: 'main', bindings: 'rrrwrr' },
   colBias: { src: colgrad, entry: 'bias', bindings: 'rrw' },
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
