@@ -932,7 +932,7 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
-    return this.paced(`predict:${ws.B}:${ws.T}:${ws.tokens}`, enc, () => this.readOutputs(ws));
+    return this.paced(callKind('predict', ws), enc, () => this.readOutputs(ws));
   }
 
   /** The head's output (batch-first) and the state the call ended in. */
@@ -949,7 +949,7 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
-    return this.paced(`forward:${ws.B}:${ws.T}:${ws.tokens}`, enc, () => this.readForward(ws));
+    return this.paced(callKind('forward', ws), enc, () => this.readForward(ws));
   }
 
   /**
@@ -991,7 +991,7 @@ export class GpuBackend implements Backend {
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back]);
-    return this.paced(`gradients:${loss}:${ws.B}:${ws.T}:${ws.tokens}`, enc, async () => {
+    return this.paced(callKind(`gradients:${loss}`, ws), enc, async () => {
       const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
       const value = (await this.read(this.scalars, 1))[0];
       const grads = this.split(await this.read(this.grads, this.lay.total));
@@ -1004,7 +1004,7 @@ export class GpuBackend implements Backend {
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
     const { ws, before, after } = this.begin(input, state, targets);
     const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
-    const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan], `evaluate:${loss}:${ws.B}:${ws.T}:${ws.tokens}`);
+    const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan], callKind(`evaluate:${loss}`, ws));
     return value;
   }
 
@@ -1064,7 +1064,7 @@ export class GpuBackend implements Backend {
     const lossPlan = this.cachedPlan(ws, `loss:${o.loss}`, () => this.lossPlan(ws, o.loss));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     this.update ??= this.updatePlan();
-    const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update], `train:${o.loss}:${ws.B}:${ws.T}:${ws.tokens}`);
+    const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update], callKind(`train:${o.loss}`, ws));
     return { loss, gradNorm: Math.sqrt(normSq) };
   }
 
@@ -1221,6 +1221,11 @@ interface GenerationSplit {
   SO: number;
   CH: number;
   PW: number;
+}
+
+/** The pacer's name for a kind of call on a workspace's shape (src/gpu/pacer.ts). */
+function callKind(call: string, ws: Workspace): string {
+  return `${call}:${ws.B}:${ws.T}:${ws.tokens}`;
 }
 
 /**
