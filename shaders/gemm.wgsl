@@ -55,12 +55,14 @@ fn loadB(n0: u32, k0: u32, kEnd: u32, e: vec2<u32>) -> f32 {
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   let rows = (M + TM - 1u) / TM;
-  slice = wid.y / rows;
+  let s = wid.y / rows;
+  slice = s;
   let m0 = (wid.y % rows) * TM;
   let n0 = wid.x * TN;
-  // this workgroup's k range [kBeg, kEnd): slices of whole chunks (workgroup-uniform, from wid)
+  // this workgroup's k range [kBeg, kEnd): slices of whole chunks (from wid, so workgroup-uniform
+  // for the barriers, which the private `slice` would not be)
   let ksl = ((K + K_SPLIT - 1u) / K_SPLIT + TK - 1u) / TK * TK;
-  let kBeg = min(K, (wid.y / rows) * ksl);
+  let kBeg = min(K, s * ksl);
   let kEnd = min(K, kBeg + ksl);
   var pa = vec4<f32>(); // prefetched A, B: this invocation's 4 words of each tile
   var pb = vec4<f32>();
