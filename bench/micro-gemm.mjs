@@ -16,6 +16,7 @@ const M = Number(process.env.M ?? 2048);
 const N = Number(process.env.N ?? 128);
 const K = Number(process.env.K ?? 128);
 const noLoads = process.env.NO_LOADS === '1';
+const REPS = Number(process.env.REPS ?? 12);
 
 function kernel(R, C, share, tex) {
   const C4 = C / 4;
@@ -59,7 +60,7 @@ const gpu = create([]);
 const adapter = await gpu.requestAdapter();
 globalThis.keepAlive = { gpu, adapter };
 const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('subgroups') ? ['subgroups'] : [] });
-console.log(`${adapter.info.description || adapter.info.vendor}; C [${M}, ${N}] = A [${M}, ${K}] · B; min of ${Number(process.env.REPS ?? 12) - 1} dispatches`);
+console.log(`${adapter.info.description || adapter.info.vendor}; C [${M}, ${N}] = A [${M}, ${K}] · B; min of ${REPS - 1} dispatches`);
 const buffer = (n) => device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
 const A = Float32Array.from({ length: M * K }, () => Math.random() - 0.5);
 const B = Float32Array.from({ length: K * N }, () => Math.random() - 0.5);
@@ -77,7 +78,7 @@ for (const arg of process.argv.slice(2)) {
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bufs.map((b, i) => ({ binding: i, resource: tex && i === 1 ? texB.createView() : { buffer: b } })) });
   const times = [];
-  for (let r = 0; r < Number(process.env.REPS ?? 12); r++) {
+  for (let r = 0; r < REPS; r++) {
     const t0 = performance.now();
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();

@@ -33,8 +33,6 @@ fn bAt(li: u32, i: u32) -> vec2<u32> {
 // Where (m or n, k) of a tile lives in As / Bs: [k][m or n].
 fn tileAt(e: vec2<u32>) -> u32 { return e.y * LD + e.x; }
 
-var<private> slice: u32; // this workgroup's K slice
-
 // A[m0 + e.x, k0 + e.y], 0 past M and the slice's end kEnd.
 fn loadA(m0: u32, k0: u32, kEnd: u32, e: vec2<u32>) -> f32 {
   let m = m0 + e.x;
@@ -55,12 +53,10 @@ fn loadB(n0: u32, k0: u32, kEnd: u32, e: vec2<u32>) -> f32 {
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
   let rows = (M + TM - 1u) / TM;
-  let s = wid.y / rows;
-  slice = s;
+  let s = wid.y / rows; // this workgroup's K slice
   let m0 = (wid.y % rows) * TM;
   let n0 = wid.x * TN;
-  // this workgroup's k range [kBeg, kEnd): slices of whole chunks (from wid, so workgroup-uniform
-  // for the barriers, which the private `slice` would not be)
+  // this workgroup's k range [kBeg, kEnd): slices of whole chunks
   let ksl = ((K + K_SPLIT - 1u) / K_SPLIT + TK - 1u) / TK * TK;
   let kBeg = min(K, s * ksl);
   let kEnd = min(K, kBeg + ksl);
@@ -98,25 +94,25 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     }
     workgroupBarrier();
   }
-  store(m0 + lid.y, n0 + lid.x, acc0);
-  store(m0 + lid.y + 16u, n0 + lid.x, acc1);
-  store(m0 + lid.y + 32u, n0 + lid.x, acc2);
-  store(m0 + lid.y + 48u, n0 + lid.x, acc3);
+  store(s, m0 + lid.y, n0 + lid.x, acc0);
+  store(s, m0 + lid.y + 16u, n0 + lid.x, acc1);
+  store(s, m0 + lid.y + 32u, n0 + lid.x, acc2);
+  store(s, m0 + lid.y + 48u, n0 + lid.x, acc3);
 }
 
-// Row m of the block: columns n, n + 16, n + 32, n + 48.
-fn store(m: u32, n: u32, v: vec4<f32>) {
+// Row m of the block: columns n, n + 16, n + 32, n + 48 (into slice s's block when K_SPLIT > 1).
+fn store(s: u32, m: u32, n: u32, v: vec4<f32>) {
   if (m >= M) { return; }
-  storeOne(m, n, v.x);
-  storeOne(m, n + 16u, v.y);
-  storeOne(m, n + 32u, v.z);
-  storeOne(m, n + 48u, v.w);
+  storeOne(s, m, n, v.x);
+  storeOne(s, m, n + 16u, v.y);
+  storeOne(s, m, n + 32u, v.z);
+  storeOne(s, m, n + 48u, v.w);
 }
 
-fn storeOne(m: u32, n: u32, v: f32) {
+fn storeOne(s: u32, m: u32, n: u32, v: f32) {
   if (n >= N) { return; }
   if (K_SPLIT > 1u) {
-    c[(slice * M + m) * N + n] = v;
+    c[(s * M + m) * N + n] = v;
     return;
   }
   c[C_OFF + m * C_LD + n] = finish(m, n, v);

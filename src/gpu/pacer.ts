@@ -2,9 +2,9 @@
 // resolves a pending promise (mapAsync, popErrorScope, onSubmittedWorkDone) by calling the device's
 // event processing from a setImmediate loop, so while a call waits one core spins. On a GPU that
 // costs nothing; on a CPU adapter (SwiftShader) that core is one the adapter's worker threads would
-// have used: an RNN H128 B32 T64 training step on this 2-vCPU machine took 180–246 ms (min–median)
-// with the loss read-back requested at once and 107–152 ms when the request waited until most of
-// the step had run (bench/RESULTS.md, "Node: waiting without spinning"). A browser runs WebGPU in
+// have used: an RNN H128 B32 T64 training step on this 2-vCPU machine took 195–215 ms (medians)
+// with the loss read-back requested at once and 117–129 ms with the pause below (bench/RESULTS.md,
+// "Node: waiting without spinning"). A browser runs WebGPU in
 // another process and waits on events: nothing to gain there.
 //
 // So in Node on a CPU adapter a call that reads a result back first sleeps through SHARE of the GPU
