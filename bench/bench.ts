@@ -15,6 +15,7 @@
 //   --parity          first check every kernel family against the CPU reference on this adapter
 //                     (test/parity.ts's cases, plus the issue's hidden sizes on short sequences)
 //   --torch=FILE      torch_probe.py's JSON from the same machine: PyTorch's figures side by side
+//   --torch-fp32=FILE the same from bench/torch_fp32.py (TensorFloat-32 off: f32, like webrnn)
 //
 // On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
 // unless --full is given. The bundled build (npm run bench:bundle, for the GPU machine) has no
@@ -44,6 +45,7 @@ interface Flags {
   node: boolean;
   browser: boolean;
   torch: string | null;
+  torchFp32: string | null;
   kernels: Kernels;
   paceWaits: boolean | undefined;
   profile: boolean;
@@ -54,7 +56,7 @@ type Kernels = 'auto' | 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-
 const KERNELS: Kernels[] = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'];
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, kernels: 'auto', paceWaits: undefined, profile: false, parity: false };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, torchFp32: null, kernels: 'auto', paceWaits: undefined, profile: false, parity: false };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -70,6 +72,7 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--profile') f.profile = true;
     else if (k === '--parity') f.parity = true;
     else if (k === '--torch') f.torch = v;
+    else if (k === '--torch-fp32') f.torchFp32 = v;
     else if (k === '--kernels') {
       const kv = KERNELS.find((x) => x === v);
       if (!kv) throw new Error(`--kernels: expected one of ${KERNELS.join(', ')}, got '${v}'`);
@@ -158,12 +161,14 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
   const reps = { warmup: f.warmup ?? (quick || swiftshader ? 1 : 3), reps: f.reps ?? (quick || swiftshader ? 3 : 20) };
   log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; kernels ${f.kernels}; ${reps.warmup} warm-up + ${reps.reps} timed`);
   const torch = f.torch ? readTorch(f.torch, log) : {};
+  const torchFp32 = f.torchFp32 ? readTorch(f.torchFp32, log) : {};
   const results: NodeResults['results'] = [];
   for (const c of configs) {
     log(`  ${c.name} …`);
     try {
       const m = await measure(c, reps, device);
       m.pytorchHere = torch[torchKey(c)];
+      m.pytorchFp32Here = torchFp32[torchKey(c)];
       results.push(m);
       log(`  ${c.name}: ${m.time.median.toFixed(m.unit === 'ms/step' ? 2 : 1)} ${m.unit}`);
     } catch (e) {
@@ -178,7 +183,8 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
 function readTorch(path: string, log: (s: string) => void): Record<string, number> {
   try {
     const j = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    log(`torch: ${String(j.torch)} on ${String(j.gpu)}, cuDNN ${String(j.cudnn)} (${path})`);
+    const tf32 = j.allow_tf32 === undefined ? '' : `, allow_tf32 ${JSON.stringify(j.allow_tf32)}`;
+    log(`torch: ${String(j.torch)} on ${String(j.gpu)}, cuDNN ${String(j.cudnn)}${tf32} (${path})`);
     return Object.fromEntries(Object.entries(j).filter((e): e is [string, number] => typeof e[1] === 'number'));
   } catch (e) {
     log(`torch: no PyTorch figures from ${path} (${(e as Error).message})`);

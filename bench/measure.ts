@@ -39,6 +39,8 @@ export interface Measurement {
   pytorch?: number;
   /** PyTorch on this machine, from torch_probe.py's output (--torch=FILE), same unit. */
   pytorchHere?: number;
+  /** The same with TensorFloat-32 off (--torch-fp32=FILE, bench/torch_fp32.py): f32 like webrnn. */
+  pytorchFp32Here?: number;
   warmup: number;
 }
 

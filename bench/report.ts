@@ -17,6 +17,8 @@ const fmt = (x: number, unit: Measurement['unit']): string => x.toFixed(unit ===
 
 export function formatMeasurements(results: (Measurement | { config: string; error: string })[]): string {
   const here = results.some((r) => 'time' in r && r.pytorchHere !== undefined);
+  const fp32 = results.some((r) => 'time' in r && r.pytorchFp32Here !== undefined);
+  const side = (x: number | undefined, t: number): string[] => (x === undefined ? ['', ''] : [`${x}`, `${ratio(x / t)}×`]);
   const rows = results.map((r) => {
     if ('error' in r) return [r.config, `FAILED: ${r.error}`];
     const t = r.time;
@@ -31,12 +33,12 @@ export function formatMeasurements(results: (Measurement | { config: string; err
       r.loss === undefined ? '' : r.loss.toFixed(3),
       r.target === undefined ? '' : `≤ ${r.target} / ${r.pytorch}`,
     ];
-    if (here) {
-      row.push(r.pytorchHere === undefined ? '' : `${r.pytorchHere}`, r.pytorchHere === undefined ? '' : `${ratio(r.pytorchHere / t.median)}×`);
-    }
+    if (here) row.push(...side(r.pytorchHere, t.median));
+    if (fp32) row.push(...side(r.pytorchFp32Here, t.median));
     return row;
   });
   const header = ['config', 'time (median [min–max])', 'dispatches', 'submits', 'GPU MiB', 'min MiB', 'ratio', 'loss', 'H100 target / PyTorch'];
   if (here) header.push('PyTorch here', 'speed-up');
+  if (fp32) header.push('PyTorch f32 here', 'speed-up vs f32');
   return table(header, rows.map((r) => [...r, ...Array<string>(header.length - r.length).fill('')]));
 }
