@@ -17,7 +17,9 @@ let gpu: Promise<GPU> | undefined;
 export function nodeGpu(): Promise<GPU> {
   gpu ??= (async () => {
     Object.assign(globalThis, globals);
-    const created = create([]);
+    // unquantized timestamps for the bench's per-kernel profile (Dawn rounds them to 65.5 µs
+    // otherwise, against timing attacks that do not concern a test or bench process)
+    const created = create(['disable-dawn-features=timestamp_quantization']);
     if (!(await created.requestAdapter())) {
       throw new Error(
         'webgpu (Dawn) found no adapter. Run under scripts/gpu-env.sh (npm run test:unit does), ' +

@@ -59,7 +59,10 @@ async function open(gpu: GPU): Promise<GpuContext> {
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
   const subgroups = adapter.features.has('subgroups');
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: subgroups ? ['subgroups'] : [] });
+  // 'timestamp-query' where offered: unused it costs nothing, and bench/profile.ts times each
+  // kernel of a step with it
+  const requiredFeatures = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const adapterName = describe(adapter.info);
   device.lost.then(() => contexts.delete(gpu));
   const cpuAdapter = /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${adapterName} ${adapter.info?.architecture ?? ''}`);
