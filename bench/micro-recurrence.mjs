@@ -1,11 +1,21 @@
 // What a recurrence's dispatches cost on SwiftShader, the measurement behind the team kernels'
 // one-dispatch form (shaders/step_team.wgsl team_seq; bench/RESULTS.md, "13 dispatches a step"):
-// an RNN forward h_t = tanh(W h_{t-1} + x_t), B 32, H 128, T 64, on the team tile of
-// shaders/team.wgsl, as 64 dispatches (one per step, 16 workgroups of one team) against one
-// dispatch (a workgroup of one subgroup per 8 batch rows, a barrier between steps). Rounds
-// alternate the two; each result is checked against a float64 recurrence.
+// an RNN forward h_t = tanh(W h_{t-1} + x_t), B 32, H 128, T 64. Variants (arguments; default
+// `per-step one`):
+//   per-step   64 dispatches (one per step, 16 workgroups of one team) on the team tile of
+//              shaders/team.wgsl
+//   one        one dispatch, a workgroup of one subgroup per 8 batch rows walking its 4 column
+//              tiles, a barrier between steps
+//   one16      the same with 4 subgroups a workgroup, one column tile each
+//   private    one16's split, the product written out for H = 128 (no loop over k): each
+//              invocation's 8 rows of W in a function-scope array read with constant indices
+//              (SwiftShader then loads a register's worth at once instead of lane by lane)
+//   workgroup  private, and h_{t-1}'s 8 rows in workgroup memory, also read at constant indices
+//              (one load for the 4 lanes instead of a load and a broadcast per value)
+// Rounds alternate the variants; each result is checked against a float64 recurrence; `build` is
+// the pipeline's creation (SwiftShader compiles there).
 //
-//   sh scripts/gpu-env.sh node bench/micro-recurrence.mjs        (env REPS: rounds, default 20)
+//   sh scripts/gpu-env.sh node bench/micro-recurrence.mjs [variant …]   (env REPS: rounds, default 20)
 import fs from 'node:fs';
 import { create, globals } from 'webgpu';
 
@@ -22,13 +32,16 @@ globalThis.keepAlive = { gpu, adapter };
 if (!adapter.features.has('subgroups')) throw new Error('this adapter has no subgroups: the team tile needs them');
 const device = await adapter.requestDevice({ requiredFeatures: ['subgroups'] });
 
-const kernel = (oneDispatch) => `enable subgroups;
-${shader('common.wgsl')}
-${shader('team.wgsl')}
+const header = `enable subgroups;
 @group(0) @binding(0) var<storage, read> W: array<f32>;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> hs: array<f32>;
-@group(0) @binding(3) var<uniform> tt: vec4<u32>;
+@group(0) @binding(3) var<uniform> tt: vec4<u32>;`;
+
+// per-step, one, one16: the team tile of shaders/team.wgsl
+const teamKernel = (form) => `${header}
+${shader('common.wgsl')}
+${shader('team.wgsl')}
 var<private> tmH: u32;
 var<private> tmB0: u32;
 var<private> tmJ0: u32;
@@ -48,19 +61,78 @@ fn stepAt(t: u32, lane: u32) {
     }
   }
 }
-@compute @workgroup_size(4)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-${oneDispatch
-    ? `  tmB0 = wid.x * 8u;
+@compute @workgroup_size(${form === 'one16' ? 16 : 4})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+${{
+  'per-step': `  tmB0 = (wid.x / ${H / 32}u) * 8u;
+  tmJ0 = (wid.x % ${H / 32}u) * 32u + lane * 8u;
+  stepAt(tt.x, lane);`,
+  one: `  tmB0 = wid.x * 8u;
   for (var t = tt.x; t < ${T}u; t++) {
     for (var q = 0u; q < ${H / 32}u; q++) { tmJ0 = q * 32u + lane * 8u; stepAt(t, lane); }
     storageBarrier();
     workgroupBarrier();
-  }`
-    : `  tmB0 = (wid.x / ${H / 32}u) * 8u;
-  tmJ0 = (wid.x % ${H / 32}u) * 32u + lane * 8u;
-  stepAt(tt.x, lane);`}
+  }`,
+  one16: `  tmB0 = wid.x * 8u;
+  tmJ0 = (li / 4u) * 32u + lane * 8u;
+  for (var t = tt.x; t < ${T}u; t++) {
+    stepAt(t, lane);
+    storageBarrier();
+    workgroupBarrier();
+  }`,
+}[form]}
 }`;
+
+// private, workgroup: the product written out, W's slice in a function-scope array (columns
+// j0 … j0 + 3 of k at w[2k], j0 + 4 … j0 + 7 at w[2k + 1]); with `wg` h_{t-1}'s rows b0 … b0 + 7 in
+// hw[i·H + k], rewritten after a barrier once every product of the step has read it.
+function unrolledKernel(wg) {
+  const L = [header];
+  if (wg) L.push(`var<workgroup> hw: array<f32, ${8 * H}>;`);
+  L.push(`@compute @workgroup_size(16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let b0 = wid.x * 8u;
+  let j0 = (li / 4u) * 32u + lane * 8u;
+  var w: array<vec4<f32>, ${2 * H}>;
+  for (var k = 0u; k < ${H}u; k++) {
+    w[2u * k] = vec4<f32>(W[j0 * ${H}u + k], W[(j0 + 1u) * ${H}u + k], W[(j0 + 2u) * ${H}u + k], W[(j0 + 3u) * ${H}u + k]);
+    w[2u * k + 1u] = vec4<f32>(W[(j0 + 4u) * ${H}u + k], W[(j0 + 5u) * ${H}u + k], W[(j0 + 6u) * ${H}u + k], W[(j0 + 7u) * ${H}u + k]);
+  }`);
+  if (wg) L.push(`  for (var e = li; e < ${8 * H}u; e += 16u) { hw[e] = hs[tt.x * ${B * H}u + b0 * ${H}u + e]; }
+  workgroupBarrier();`);
+  L.push(`  for (var t = tt.x; t < ${T}u; t++) {
+    let base = t * ${B * H}u;`);
+  if (!wg) for (let i = 0; i < 8; i++) L.push(`    let r${i} = base + (b0 + ${i}u) * ${H}u + lane;`);
+  for (let c = 0; c < 8; c++) L.push(`    var l${c} = vec4<f32>(0.0); var h${c} = vec4<f32>(0.0);`);
+  const xyzw = ['x', 'y', 'z', 'w'];
+  for (let k0 = 0; k0 < H; k0 += 4) {
+    // without `wg`, a chunk of 4 k as teamTile does it: lane l loads k0 + l, broadcasts hand it round
+    if (!wg) for (let i = 0; i < 8; i++) L.push(`    let a${i}_${k0} = hs[r${i} + ${k0}u];`);
+    for (let kk = 0; kk < 4; kk++) {
+      const k = k0 + kk;
+      const a = wg ? (i) => `hw[${i * H + k}]` : (i) => `subgroupBroadcast(a${i}_${k0}, ${kk}u)`;
+      L.push(`    { let lo = vec4<f32>(${a(0)}, ${a(1)}, ${a(2)}, ${a(3)}); let hi = vec4<f32>(${a(4)}, ${a(5)}, ${a(6)}, ${a(7)});`);
+      L.push(`      let bl = w[${2 * k}]; let bh = w[${2 * k + 1}];`);
+      for (let c = 0; c < 8; c++) {
+        const b = `${c < 4 ? 'bl' : 'bh'}.${xyzw[c % 4]}`;
+        L.push(`      l${c} += lo * ${b}; h${c} += hi * ${b};`);
+      }
+      L.push('    }');
+    }
+  }
+  if (wg) L.push('    workgroupBarrier();');
+  for (let c = 0; c < 8; c++) {
+    for (let i = 0; i < 8; i++) {
+      const v = `${i < 4 ? 'l' : 'h'}${c}.${xyzw[i % 4]}`;
+      L.push(`    { let o = (b0 + ${i}u) * ${H}u + j0 + ${c}u; let v = tanh(${v} + X[base + o]); hs[base + ${B * H}u + o] = v;${wg ? ` hw[${i * H}u + j0 + ${c}u] = v;` : ''} }`);
+    }
+  }
+  L.push(`    storageBarrier();
+    workgroupBarrier();
+  }
+}`);
+  return L.join('\n');
+}
 
 const storage = (n) => device.createBuffer({ size: n * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
 const Wv = Float32Array.from({ length: H * H }, () => (Math.random() - 0.5) * 0.3);
@@ -75,18 +147,22 @@ const steps = [...Array(T)].map((_, t) => {
   device.queue.writeBuffer(u, 0, new Uint32Array([t, 0, 0, 0]));
   return u;
 });
-const variant = (oneDispatch) => {
-  const module = device.createShaderModule({ code: kernel(oneDispatch) });
+const FORMS = ['per-step', 'one', 'one16', 'private', 'workgroup'];
+const variant = (form) => {
+  const code = form === 'private' || form === 'workgroup' ? unrolledKernel(form === 'workgroup') : teamKernel(form);
+  const t0 = performance.now();
+  const module = device.createShaderModule({ code });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const build = performance.now() - t0;
   const binds = steps.map((u) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [bW, bX, bH, u].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
-  return { name: oneDispatch ? 'one dispatch' : `${T} dispatches`, oneDispatch, pipeline, binds, times: [] };
+  return { name: form === 'per-step' ? `${T} dispatches` : form, perStep: form === 'per-step', pipeline, binds, build, times: [] };
 };
 const run = async (v) => {
   const t0 = performance.now();
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(v.pipeline);
-  if (v.oneDispatch) {
+  if (!v.perStep) {
     pass.setBindGroup(0, v.binds[0]);
     pass.dispatchWorkgroups(B / 8);
   } else {
@@ -123,7 +199,9 @@ const worstError = async () => {
   for (let i = B * H; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - ref[i]) / (Math.abs(ref[i]) + 1e-2));
   return err;
 };
-const variants = [variant(false), variant(true)];
+const forms = process.argv.slice(2).length ? process.argv.slice(2) : ['per-step', 'one'];
+for (const f of forms) if (!FORMS.includes(f)) throw new Error(`unknown variant ${f}; known: ${FORMS.join(', ')}`);
+const variants = forms.map(variant);
 for (const v of variants) {
   device.queue.writeBuffer(bH, B * H * 4, new Float32Array(T * B * H).fill(NaN)); // every output must be written
   await run(v); // also builds the pipeline
@@ -134,6 +212,6 @@ const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`${adapter.info.description || adapter.info.vendor}; RNN forward B ${B}, H ${H}, T ${T}; rounds alternate`);
 for (const v of variants) {
   const ratio = median(v.times.map((t, i) => t / variants[0].times[i]));
-  console.log(`${v.name.padEnd(14)} min ${Math.min(...v.times).toFixed(1)} median ${median(v.times).toFixed(1)} ms; per round ${ratio.toFixed(2)}× the first; worst relative error ${v.err.toExponential(1)}`);
+  console.log(`${v.name.padEnd(14)} min ${Math.min(...v.times).toFixed(1)} median ${median(v.times).toFixed(1)} ms; per round ${ratio.toFixed(2)}× the first; worst relative error ${v.err.toExponential(1)}; build ${v.build.toFixed(0)} ms`);
 }
 process.exit(0);
