@@ -147,15 +147,127 @@ const steps = [...Array(T)].map((_, t) => {
   device.queue.writeBuffer(u, 0, new Uint32Array([t, 0, 0, 0]));
   return u;
 });
-const FORMS = ['per-step', 'one', 'one16', 'private', 'workgroup'];
+// reg: a workgroup per 2 batch rows, 32 invocations of 4 columns each; the product written out
+// with 2 × 4 sums an invocation (few enough for registers), W's 4 rows in a function-scope array
+// (w[k] = columns j0 … j0 + 3 of k) and h_{t-1}'s 2 rows in workgroup memory, all at constant indices
+function regKernel() {
+  const L = [header, `var<workgroup> hw: array<f32, ${2 * H}>;`];
+  L.push(`@compute @workgroup_size(${H / 4})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let b0 = wid.x * 2u;
+  let j0 = li * 4u;
+  var w: array<vec4<f32>, ${H}>;
+  for (var k = 0u; k < ${H}u; k++) {
+    w[k] = vec4<f32>(W[j0 * ${H}u + k], W[(j0 + 1u) * ${H}u + k], W[(j0 + 2u) * ${H}u + k], W[(j0 + 3u) * ${H}u + k]);
+  }
+  for (var e = li; e < ${2 * H}u; e += ${H / 4}u) { hw[e] = hs[tt.x * ${B * H}u + b0 * ${H}u + e]; }
+  workgroupBarrier();
+  for (var t = tt.x; t < ${T}u; t++) {
+    let base = t * ${B * H}u;
+    var s0 = vec4<f32>(0.0);
+    var s1 = vec4<f32>(0.0);`);
+  for (let k = 0; k < H; k++) L.push(`    { let wk = w[${k}]; s0 += hw[${k}] * wk; s1 += hw[${H + k}] * wk; }`);
+  L.push('    workgroupBarrier();');
+  const xyzw = ['x', 'y', 'z', 'w'];
+  for (let r = 0; r < 2; r++) {
+    for (let c = 0; c < 4; c++) {
+      L.push(`    { let o = (b0 + ${r}u) * ${H}u + j0 + ${c}u; let v = tanh(s${r}.${xyzw[c]} + X[base + o]); hs[base + ${B * H}u + o] = v; hw[${r * H}u + j0 + ${c}u] = v; }`);
+    }
+  }
+  L.push(`    storageBarrier();
+    workgroupBarrier();
+  }
+}`);
+  return L.join('\n');
+}
+
+// reg8: a workgroup per batch row, 16 invocations of 8 columns each; 8 sums an invocation, W's
+// 8 rows in a function-scope array at constant indices (w[2k], w[2k + 1]: columns j0 … j0 + 3,
+// j0 + 4 … j0 + 7 of k), h_{t-1} loaded a chunk of 4 k at a time (lane l: k0 + l) and broadcast
+function reg8Kernel() {
+  const L = [header];
+  L.push(`@compute @workgroup_size(${H / 8})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let b = wid.x;
+  let j0 = li * 8u;
+  var w: array<vec4<f32>, ${2 * H}>;
+  for (var k = 0u; k < ${H}u; k++) {
+    w[2u * k] = vec4<f32>(W[j0 * ${H}u + k], W[(j0 + 1u) * ${H}u + k], W[(j0 + 2u) * ${H}u + k], W[(j0 + 3u) * ${H}u + k]);
+    w[2u * k + 1u] = vec4<f32>(W[(j0 + 4u) * ${H}u + k], W[(j0 + 5u) * ${H}u + k], W[(j0 + 6u) * ${H}u + k], W[(j0 + 7u) * ${H}u + k]);
+  }
+  for (var t = tt.x; t < ${T}u; t++) {
+    let base = t * ${B * H}u;
+    let row = base + b * ${H}u + lane;
+    var s0 = vec4<f32>(0.0);
+    var s1 = vec4<f32>(0.0);`);
+  for (let k0 = 0; k0 < H; k0 += 4) {
+    L.push(`    { let a = hs[row + ${k0}u];`);
+    for (let kk = 0; kk < 4; kk++) {
+      const k = k0 + kk;
+      L.push(`      { let ak = subgroupBroadcast(a, ${kk}u); s0 += ak * w[${2 * k}]; s1 += ak * w[${2 * k + 1}]; }`);
+    }
+    L.push('    }');
+  }
+  const xyzw = ['x', 'y', 'z', 'w'];
+  for (let c = 0; c < 8; c++) {
+    L.push(`    { let o = b * ${H}u + j0 + ${c}u; hs[base + ${B * H}u + o] = tanh(s${c >> 2}.${xyzw[c % 4]} + X[base + o]); }`);
+  }
+  L.push(`    storageBarrier();
+    workgroupBarrier();
+  }
+}`);
+  return L.join('\n');
+}
+
+// reg8f: reg8 with the written-out product in a function of its own and W's slice a
+// module-scope private array (the engine's form)
+function reg8fKernel() {
+  const L = [header, shader('common.wgsl'), `var<private> rw: array<vec4<f32>, ${2 * H}>;
+struct Row8 { s0: vec4<f32>, s1: vec4<f32> }
+fn rowProduct(lane: u32, a0: u32) -> Row8 {
+  var s0 = vec4<f32>(0.0);
+  var s1 = vec4<f32>(0.0);`];
+  for (let k0 = 0; k0 < H; k0 += 4) {
+    L.push(`  { let a = hs[a0 + ${k0}u + lane];`);
+    for (let kk = 0; kk < 4; kk++) {
+      const k = k0 + kk;
+      L.push(`    { let x = subgroupBroadcast(a, ${kk}u); s0 += x * rw[${2 * k}]; s1 += x * rw[${2 * k + 1}]; }`);
+    }
+    L.push('  }');
+  }
+  L.push(`  return Row8(s0, s1);
+}
+@compute @workgroup_size(${H / 8})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let b = wid.x;
+  let j0 = li * 8u;
+  for (var k = 0u; k < ${H}u; k++) {
+    rw[2u * k] = vec4<f32>(W[j0 * ${H}u + k], W[(j0 + 1u) * ${H}u + k], W[(j0 + 2u) * ${H}u + k], W[(j0 + 3u) * ${H}u + k]);
+    rw[2u * k + 1u] = vec4<f32>(W[(j0 + 4u) * ${H}u + k], W[(j0 + 5u) * ${H}u + k], W[(j0 + 6u) * ${H}u + k], W[(j0 + 7u) * ${H}u + k]);
+  }
+  for (var t = tt.x; t < ${T}u; t++) {
+    let base = t * ${B * H}u;
+    let p = rowProduct(lane, base + b * ${H}u);
+    for (var c = 0u; c < 8u; c++) {
+      let o = b * ${H}u + j0 + c;
+      hs[base + ${B * H}u + o] = tanh(comp4(select(p.s1, p.s0, c < 4u), c % 4u) + X[base + o]);
+    }
+    storageBarrier();
+    workgroupBarrier();
+  }
+}`);
+  return L.join('\n');
+}
+
+const FORMS = ['per-step', 'one', 'one16', 'private', 'workgroup', 'reg', 'reg8', 'reg8f'];
 const variant = (form) => {
-  const code = form === 'private' || form === 'workgroup' ? unrolledKernel(form === 'workgroup') : teamKernel(form);
+  const code = form === 'reg8f' ? reg8fKernel() : form === 'reg8' ? reg8Kernel() : form === 'reg' ? regKernel() : form === 'private' || form === 'workgroup' ? unrolledKernel(form === 'workgroup') : teamKernel(form);
   const t0 = performance.now();
   const module = device.createShaderModule({ code });
   const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
   const build = performance.now() - t0;
   const binds = steps.map((u) => device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [bW, bX, bH, u].map((buffer, binding) => ({ binding, resource: { buffer } })) }));
-  return { name: form === 'per-step' ? `${T} dispatches` : form, perStep: form === 'per-step', pipeline, binds, build, times: [] };
+  return { name: form === 'per-step' ? `${T} dispatches` : form, perStep: form === 'per-step', groups: { reg: B / 2, reg8: B, reg8f: B }[form] ?? B / 8, pipeline, binds, build, times: [] };
 };
 const run = async (v) => {
   const t0 = performance.now();
@@ -164,7 +276,7 @@ const run = async (v) => {
   pass.setPipeline(v.pipeline);
   if (!v.perStep) {
     pass.setBindGroup(0, v.binds[0]);
-    pass.dispatchWorkgroups(B / 8);
+    pass.dispatchWorkgroups(v.groups);
   } else {
     for (let t = 0; t < T; t++) {
       pass.setBindGroup(0, v.binds[t]);

@@ -6,6 +6,7 @@ import { nodeGpu } from '../../test/gpu-device.js';
 import { failures, parity, PARITY_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
 import { splitK } from './backend.js';
+import { ROW_MAX_K } from './rows.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
 // recurrence in one dispatch per layer where it fits), 'gpu-per-step' (the same, with one step
@@ -187,6 +188,39 @@ describe('the WebGPU scheduler', () => {
     await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(WebGpuUnavailableError);
     await expect(trained(noSubgroups, 'cpu-team')).rejects.toThrow(/subgroups exactly 4 invocations wide.*no subgroups feature/);
     await expect(trained(noSubgroups, 'cpu-team-per-step')).rejects.toThrow(/'cpu-team-per-step' needs subgroups/);
+  });
+
+  it("runs the team kernels' one-dispatch recurrence in its one-row form up to ROW_MAX_K, on the team tile past it", async () => {
+    const gpu = await nodeGpu();
+    vi.stubGlobal('navigator', { hardwareConcurrency: 2 }); // the one-dispatch form at batch 2
+    try {
+      // which recurrence kernels a trained model's plans hold
+      const kernelsOf = async (cell: 'rnn' | 'lstm' | 'gru', hiddenSize: number): Promise<string[]> => {
+        const m = await RnnModel.create({ cell, inputSize: 5, hiddenSize, backend: 'webgpu', gpu, kernels: 'cpu-team' });
+        try {
+          m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.1 } });
+          const ids = Int32Array.from({ length: 6 }, (_, i) => i % 5);
+          await m.trainStep({ batch: 2, steps: 3, ids }, { ids });
+          type Plans = { workspaces: Map<string, { forward: Plan; plans: Map<string, Plan> }> };
+          type Plan = { pipeline?: { label: string } }[];
+          const ws = [...(m as unknown as { backendImpl: Plans }).backendImpl.workspaces.values()][0];
+          const labels = [...ws.forward, ...ws.plans.get('backward')!].map((o) => o.pipeline?.label.split(':')[0] ?? '');
+          return labels.filter((l) => /Seq$/.test(l));
+        } finally {
+          m.dispose();
+        }
+      };
+      expect(await kernelsOf('rnn', 12)).toEqual(['stepRowSeq', 'backRowSeq']);
+      // K = H forward, G·H backward: an LSTM at H 64 writes out its forward product (64) only (256)
+      expect(await kernelsOf('lstm', 64)).toEqual(['stepRowSeq', 'backTeamSeq']);
+      expect(await kernelsOf('rnn', ROW_MAX_K)).toEqual(['stepRowSeq', 'backRowSeq']);
+      expect(await kernelsOf('rnn', ROW_MAX_K + 1)).toEqual(['stepTeamSeq', 'backTeamSeq']);
+      // the longest written-out product (its private copy at WGSL's 8 KiB limit) against the CPU
+      const rows = await parity(gpu, { cell: 'rnn', inputSize: 6, hiddenSize: ROW_MAX_K, outputSize: 6, batch: 2, steps: 3, tokens: true, loss: 'nll', seed: 19, randomState: true, kernels: 'cpu-team' });
+      expect(failures(rows)).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('carries the hidden state across calls on the GPU like the CPU reference (truncated BPTT)', async () => {

@@ -2,8 +2,9 @@
 // the shaders as override constants (visible in each .wgsl file's header); shaders/common.wgsl and
 // shaders/cells.wgsl (the shared cell math) are prepended to each, shaders/tile.wgsl to the step
 // and BPTT kernels, shaders/gemm_views.wgsl (operands) to the GEMMs, and shaders/team.wgsl (the
-// team tile) to the kernels that use subgroups, whose modules open with `enable subgroups;`: the
-// one textual substitution.
+// team tile) to the kernels that use subgroups, whose modules open with `enable subgroups;`; the
+// one-row recurrences (shaders/rows.wgsl) also get their product written out for their K
+// (src/gpu/rows.ts), a module per K.
 import common from '../../shaders/common.wgsl?raw';
 import cells from '../../shaders/cells.wgsl?raw';
 import linear from '../../shaders/linear.wgsl?raw';
@@ -17,6 +18,9 @@ import team from '../../shaders/team.wgsl?raw';
 import gemmTeam from '../../shaders/gemm_team.wgsl?raw';
 import stepTeam from '../../shaders/step_team.wgsl?raw';
 import bpttTeam from '../../shaders/bptt_team.wgsl?raw';
+import rows from '../../shaders/rows.wgsl?raw';
+import stepRows from '../../shaders/step_rows.wgsl?raw';
+import bpttRows from '../../shaders/bptt_rows.wgsl?raw';
 import colgrad from '../../shaders/colgrad.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
@@ -26,6 +30,7 @@ import generate from '../../shaders/generate.wgsl?raw';
 import sequence from '../../shaders/sequence.wgsl?raw';
 import transpose from '../../shaders/transpose.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
+import { rowProductWgsl } from './rows.js';
 
 /** step.wgsl and bptt.wgsl, after the register tile their GPU entries share (shaders/tile.wgsl). */
 const stepSrc = `${tile}\n${step}`;
@@ -34,6 +39,9 @@ const bpttSrc = `${tile}\n${bptt}`;
 const stepTeamSrc = `${stepSrc}\n${team}\n${stepTeam}`;
 const bpttTeamSrc = `${bpttSrc}\n${team}\n${bpttTeam}`;
 const gemmTeamSrc = `${team}\n${gemmViews}\n${gemmTeam}`;
+/** The team kernels' one-row recurrences (their rowProduct comes from rows.ts, for ROW_K). */
+const stepRowsSrc = `${stepTeamSrc}\n${rows}\n${stepRows}`;
+const bpttRowsSrc = `${bpttTeamSrc}\n${rows}\n${bpttRows}`;
 /** The GEMMs after their shared overrides and bindings (shaders/gemm_views.wgsl). */
 const gemmSrc = `${gemmViews}\n${gemm}`;
 const gemmRbSrc = `${gemmViews}\n${gemmRb}`;
@@ -55,6 +63,8 @@ const KERNELS = {
   backTeam: { src: bpttTeamSrc, entry: 'back_team', bindings: 'rrrrrwwd', subgroups: true },
   h0Team: { src: bpttTeamSrc, entry: 'h0_team', bindings: 'rrrrrwwd', subgroups: true },
   backTeamSeq: { src: bpttTeamSrc, entry: 'back_team_seq', bindings: 'rrrrrwwd', subgroups: true },
+  stepRowSeq: { src: stepRowsSrc, entry: 'row_seq', bindings: 'rrwwwdr', subgroups: true, rows: true },
+  backRowSeq: { src: bpttRowsSrc, entry: 'back_row_seq', bindings: 'rrrrrwwd', subgroups: true, rows: true },
   gemmTeam: { src: gemmTeamSrc, entry: 'main', bindings: 'rrrw', subgroups: true },
   gemm: { src: gemmSrc, entry: 'main', bindings: 'rrrw' },
   gemmSplitSum: { src: gemmSrc, entry: 'split_sum', bindings: 'rrrw' },
@@ -105,19 +115,23 @@ export class Kernels {
     return l;
   }
 
+  /** constants.ROW_K (the one-row kernels only) picks the written-out product; the rest are overrides. */
   pipeline(name: KernelName, constants: Constants): GPUComputePipeline {
     const key = `${name}:${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
       const k = KERNELS[name];
-      let module = this.modules.get(k.src);
+      const { ROW_K, ...overrides } = constants;
+      const generated = 'rows' in k ? rowProductWgsl(Number(ROW_K)) : '';
+      const moduleKey = `${k.src}${generated}`;
+      let module = this.modules.get(moduleKey);
       if (!module) {
         const enable = 'subgroups' in k ? 'enable subgroups;\n' : '';
-        module = this.device.createShaderModule({ label: name, code: `${enable}${common}\n${cells}\n${k.src}` });
-        this.modules.set(k.src, module);
+        module = this.device.createShaderModule({ label: name, code: `${enable}${common}\n${cells}\n${k.src}\n${generated}` });
+        this.modules.set(moduleKey, module);
       }
       const c: Record<string, number> = {};
-      for (const [n, v] of Object.entries(constants)) c[n] = typeof v === 'boolean' ? Number(v) : v;
+      for (const [n, v] of Object.entries('rows' in k ? overrides : constants)) c[n] = typeof v === 'boolean' ? Number(v) : v;
       p = this.device.createComputePipeline({
         label: key,
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(name)] }),
