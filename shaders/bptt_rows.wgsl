@@ -2,7 +2,8 @@
 // one-row product of shaders/rows.wgsl (appended after bptt_team.wgsl, rows.wgsl and
 // src/gpu/rows.ts's rowProduct): workgroup w takes batch row w, invocation i units 8i … 8i + 7, so
 // each unit's carry keeps its invocation; a barrier between steps. The product is bptt_team.wgsl's
-// Σ_i dR[t + 1, b, i] · W_hh[i, j] over i < G·H. Units past H are computed, not written.
+// Σ_i dR[t + 1, b, i] · W_hh[i, j] over i < G·H (d h0's: over dR[0]). Units past H are computed,
+// not written.
 @compute @workgroup_size(ROW_WG)
 fn back_row_seq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32,
                 @builtin(subgroup_invocation_id) lane: u32) {
@@ -12,23 +13,21 @@ fn back_row_seq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   tmJ0 = li * 8u;
   rowLoadB();
   for (var s = 0u; s <= T; s++) {
-    if (s < T) {
-      let t = T - 1u - s;
-      let first = s == 0u;
-      tmDR = dROffset() + (t + 1u) * B * gates() * H;
-      var p = Row8();
-      if (!first) { p = rowProduct(lane, teamARow(0u)); }
-      for (var u = 0u; u < 8u; u++) {
-        let j = tmJ0 + u;
-        if (j < H) { backElement(t, b, j, rowAt(p, u), first); }
-      }
-    } else {
-      // d h0 = direct_0 + Σ_i dR[0, b, i] W_hh[i, j] + dHin[slot 0], as h0Block does
-      tmDR = dROffset();
-      let p = rowProduct(lane, teamARow(0u));
-      for (var u = 0u; u < 8u; u++) {
-        let j = tmJ0 + u;
-        if (j < H) { carry[b * H + j] = directDh(b * H + j) + rowAt(p, u) + dHin[b * H + j]; }
+    // sweep step s reads dR[T − s] (t = T − 1 − s reads dR[t + 1]; d h0, s = T, reads dR[0]), but the
+    // first has no recurrent term: it reads dR[T − 1], and backElement ignores the product. One
+    // product, outside any branch: under one SwiftShader took 1.7× as long (bench/RESULTS.md).
+    let first = s == 0u;
+    tmDR = dROffset() + select(T - s, T - 1u, first) * B * gates() * H;
+    let p = rowProduct(lane, teamARow(0u));
+    for (var u = 0u; u < 8u; u++) {
+      let j = tmJ0 + u;
+      if (j < H) {
+        if (s < T) {
+          backElement(T - 1u - s, b, j, rowAt(p, u), first);
+        } else {
+          // d h0 = direct_0 + Σ_i dR[0, b, i] W_hh[i, j] + dHin[slot 0], as h0Block does
+          carry[b * H + j] = directDh(b * H + j) + rowAt(p, u) + dHin[b * H + j];
+        }
       }
     }
     storageBarrier();
