@@ -190,31 +190,35 @@ describe('the WebGPU scheduler', () => {
     await expect(trained(noSubgroups, 'cpu-team-per-step')).rejects.toThrow(/'cpu-team-per-step' needs subgroups/);
   });
 
-  it("runs the team kernels' one-dispatch recurrence in its one-row form up to ROW_MAX_K, on the team tile past it", async () => {
+  it("runs the team kernels' products in their one-row form up to ROW_MAX_K, on the team tile past it", async () => {
     const gpu = await nodeGpu();
     vi.stubGlobal('navigator', { hardwareConcurrency: 2 }); // the one-dispatch form at batch 2
     try {
-      // which recurrence kernels a trained model's plans hold
-      const kernelsOf = async (cell: 'rnn' | 'lstm' | 'gru', hiddenSize: number): Promise<string[]> => {
+      // the recurrence and GEMM kernels of a trained model's plans, in order
+      const kernelsOf = async (cell: 'rnn' | 'lstm' | 'gru', hiddenSize: number, batch = 2): Promise<string[]> => {
         const m = await RnnModel.create({ cell, inputSize: 5, hiddenSize, backend: 'webgpu', gpu, kernels: 'cpu-team' });
         try {
           m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.1 } });
-          const ids = Int32Array.from({ length: 6 }, (_, i) => i % 5);
-          await m.trainStep({ batch: 2, steps: 3, ids }, { ids });
+          const ids = Int32Array.from({ length: batch * 3 }, (_, i) => i % 5);
+          await m.trainStep({ batch, steps: 3, ids }, { ids });
           type Plans = { workspaces: Map<string, { forward: Plan; plans: Map<string, Plan> }> };
           type Plan = { pipeline?: { label: string } }[];
           const ws = [...(m as unknown as { backendImpl: Plans }).backendImpl.workspaces.values()][0];
           const labels = [...ws.forward, ...ws.plans.get('backward')!].map((o) => o.pipeline?.label.split(':')[0] ?? '');
-          return labels.filter((l) => /Seq$/.test(l));
+          return labels.filter((l) => /Seq$|^gemm/.test(l));
         } finally {
           m.dispose();
         }
       };
-      expect(await kernelsOf('rnn', 12)).toEqual(['stepRowSeq', 'backRowSeq']);
+      // recurrences; GEMMs (head, head gradient into h, d fc.weight, d W_hh) over 6 rows: team tiles
+      expect(await kernelsOf('rnn', 12)).toEqual(['stepRowSeq', 'gemmTeam', 'gemmTeam', 'gemmTeam', 'backRowSeq', 'gemmTeam']);
+      // over 3 · 32 = 96 rows the head and its gradient (K = H, V) walk rows too; the weight
+      // gradients' K is the 96 rows, long
+      expect(await kernelsOf('rnn', 12, 32)).toEqual(['stepRowSeq', 'gemmRows', 'gemmRows', 'gemmTeam', 'backRowSeq', 'gemmTeam']);
       // K = H forward, G·H backward: an LSTM at H 64 writes out its forward product (64) only (256)
-      expect(await kernelsOf('lstm', 64)).toEqual(['stepRowSeq', 'backTeamSeq']);
-      expect(await kernelsOf('rnn', ROW_MAX_K)).toEqual(['stepRowSeq', 'backRowSeq']);
-      expect(await kernelsOf('rnn', ROW_MAX_K + 1)).toEqual(['stepTeamSeq', 'backTeamSeq']);
+      expect((await kernelsOf('lstm', 64)).filter((l) => /Seq$/.test(l))).toEqual(['stepRowSeq', 'backTeamSeq']);
+      expect((await kernelsOf('rnn', ROW_MAX_K)).filter((l) => /Seq$/.test(l))).toEqual(['stepRowSeq', 'backRowSeq']);
+      expect((await kernelsOf('rnn', ROW_MAX_K + 1)).filter((l) => /Seq$/.test(l))).toEqual(['stepTeamSeq', 'backTeamSeq']);
       // the longest written-out product (its private copy at WGSL's 8 KiB limit) against the CPU
       const rows = await parity(gpu, { cell: 'rnn', inputSize: 6, hiddenSize: ROW_MAX_K, outputSize: 6, batch: 2, steps: 3, tokens: true, loss: 'nll', seed: 19, randomState: true, kernels: 'cpu-team' });
       expect(failures(rows)).toEqual([]);

@@ -404,11 +404,17 @@ export class GpuBackend implements Backend {
     common: Constants,
   ): Op {
     if (this.team) {
+      const bufs = (x: GPUBuffer, y: GPUBuffer): GPUBuffer[] => [x, y, this.params, c[0]];
+      // a K short enough to write out, over many rows: the one-row product (shaders/gemm_rows.wgsl),
+      // B's N columns held by ⌈N / 8⌉ invocations while up to 64 workgroups walk C's rows
+      const ROW_WG = 4 * Math.ceil(N / 32);
+      if (K <= ROW_MAX_K && M >= 64 && ROW_WG <= Math.min(this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX)) {
+        return this.op('gemmRows', { ...common, ROW_WG, ROW_K: K }, bufs(a[0], b[0]), [Math.min(64, M), 1], null);
+      }
       // teams of 8 rows × 32 columns of C, or of Cᵀ = Bᵀ·Aᵀ (B's view as A, A's as B, C's strides
       // swapped, the bias along rows): whichever pads C less
       const pad = (n: number, m: number): number => Math.ceil(n / m) * m;
       const teams = (rows: number, cols: number): number => Math.ceil(rows / 8) * Math.ceil(cols / 32);
-      const bufs = (x: GPUBuffer, y: GPUBuffer): GPUBuffer[] => [x, y, this.params, c[0]];
       if (pad(N, 8) * pad(M, 32) < pad(M, 8) * pad(N, 32)) {
         const t = { ...common, M: N, N: M, A_OFF: b[1], A_SM: b[3], A_SK: b[2], B_OFF: a[1], B_SK: a[3], B_SN: a[2], C_LD: 1, C_SN: c[2], BIAS_ROWS: true };
         return this.teamOp('gemmTeam', t, bufs(b[0], a[0]), teams(N, M), null);

@@ -21,6 +21,7 @@ import bpttTeam from '../../shaders/bptt_team.wgsl?raw';
 import rows from '../../shaders/rows.wgsl?raw';
 import stepRows from '../../shaders/step_rows.wgsl?raw';
 import bpttRows from '../../shaders/bptt_rows.wgsl?raw';
+import gemmRows from '../../shaders/gemm_rows.wgsl?raw';
 import colgrad from '../../shaders/colgrad.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import reduce from '../../shaders/reduce.wgsl?raw';
@@ -42,6 +43,7 @@ const gemmTeamSrc = `${team}\n${gemmViews}\n${gemmTeam}`;
 /** The team kernels' one-row recurrences (their rowProduct comes from rows.ts, for ROW_K). */
 const stepRowsSrc = `${stepTeamSrc}\n${rows}\n${stepRows}`;
 const bpttRowsSrc = `${bpttTeamSrc}\n${rows}\n${bpttRows}`;
+const gemmRowsSrc = `${gemmTeamSrc}\n${rows}\n${gemmRows}`;
 /** The GEMMs after their shared overrides and bindings (shaders/gemm_views.wgsl). */
 const gemmSrc = `${gemmViews}\n${gemm}`;
 const gemmRbSrc = `${gemmViews}\n${gemmRb}`;
@@ -66,6 +68,7 @@ const KERNELS = {
   stepRowSeq: { src: stepRowsSrc, entry: 'row_seq', bindings: 'rrwwwdr', subgroups: true, rows: true },
   backRowSeq: { src: bpttRowsSrc, entry: 'back_row_seq', bindings: 'rrrrrwwd', subgroups: true, rows: true },
   gemmTeam: { src: gemmTeamSrc, entry: 'main', bindings: 'rrrw', subgroups: true },
+  gemmRows: { src: gemmRowsSrc, entry: 'row_gemm', bindings: 'rrrw', subgroups: true, rows: true },
   gemm: { src: gemmSrc, entry: 'main', bindings: 'rrrw' },
   gemmSplitSum: { src: gemmSrc, entry: 'split_sum', bindings: 'rrrw' },
   gemmRb: { src: gemmRbSrc, entry: 'main', bindings: 'rrrwrr' },
