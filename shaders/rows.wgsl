@@ -1,7 +1,8 @@
-// The one-row recurrence of the team kernels (CPU adapters with 4-wide subgroups: SwiftShader),
-// shared by step_rows.wgsl and bptt_rows.wgsl, which run a layer's whole sweep in one dispatch:
-// a workgroup per batch row, an invocation 8 columns of the product, the product written out over
-// k < ROW_K (src/gpu/rows.ts generates `rowProduct` and `rowB`'s declaration for each K).
+// The one-row product of the team kernels (CPU adapters with 4-wide subgroups: SwiftShader), shared
+// by step_rows.wgsl and bptt_rows.wgsl, which run a layer's whole sweep in one dispatch with a
+// workgroup per batch row, and gemm_rows.wgsl, whose workgroups walk C's rows: an invocation
+// computes 8 columns of one row at a time, the product written out over k < ROW_K (src/gpu/rows.ts
+// generates `rowProduct` and `rowB`'s declaration for each K).
 // Why written out: SwiftShader loads a register's worth at once only where every lane's address is
 // known when it compiles, and keeps a handful of sums in registers only where there are few. So
 // each invocation copies its 8 columns of the B operand (W_hh's rows or columns) into `rowB` once

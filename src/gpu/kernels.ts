@@ -3,7 +3,7 @@
 // shaders/cells.wgsl (the shared cell math) are prepended to each, shaders/tile.wgsl to the step
 // and BPTT kernels, shaders/gemm_views.wgsl (operands) to the GEMMs, and shaders/team.wgsl (the
 // team tile) to the kernels that use subgroups, whose modules open with `enable subgroups;`; the
-// one-row recurrences (shaders/rows.wgsl) also get their product written out for their K
+// one-row kernels (shaders/rows.wgsl) also get their product written out for their K
 // (src/gpu/rows.ts), a module per K.
 import common from '../../shaders/common.wgsl?raw';
 import cells from '../../shaders/cells.wgsl?raw';
@@ -40,7 +40,7 @@ const bpttSrc = `${tile}\n${bptt}`;
 const stepTeamSrc = `${stepSrc}\n${team}\n${stepTeam}`;
 const bpttTeamSrc = `${bpttSrc}\n${team}\n${bpttTeam}`;
 const gemmTeamSrc = `${team}\n${gemmViews}\n${gemmTeam}`;
-/** The team kernels' one-row recurrences (their rowProduct comes from rows.ts, for ROW_K). */
+/** The team kernels' one-row forms: recurrences and GEMM (rowProduct comes from rows.ts, for ROW_K). */
 const stepRowsSrc = `${stepTeamSrc}\n${rows}\n${stepRows}`;
 const bpttRowsSrc = `${bpttTeamSrc}\n${rows}\n${bpttRows}`;
 const gemmRowsSrc = `${gemmTeamSrc}\n${rows}\n${gemmRows}`;

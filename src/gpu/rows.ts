@@ -1,5 +1,6 @@
-// The K-specific half of the team kernels' one-row recurrence (shaders/rows.wgsl): the product
-// over k < K written out, so that every read of the B operand's copy has a constant index.
+// The K-specific half of the team kernels' one-row product (shaders/rows.wgsl; the recurrences of
+// step_rows.wgsl and bptt_rows.wgsl, the GEMMs of gemm_rows.wgsl): the sum over k < K written out,
+// so that every read of the B operand's copy has a constant index.
 
 /**
  * The longest product the one-row kernels write out: `rowB` holds 8 × K floats an invocation, and
