@@ -11,7 +11,7 @@ fn back_row_seq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
   let b = wid.x;
   tmB0 = b;
   tmJ0 = li * 8u;
-  rowLoadB();
+  rowLoadB(0u);
   for (var s = 0u; s <= T; s++) {
     // sweep step s reads dR[T − s] (t = T − 1 − s reads dR[t + 1]; d h0, s = T, reads dR[0]), but the
     // first has no recurrent term: it reads dR[T − 1], and backElement ignores the product. One

@@ -22,11 +22,12 @@ fn rowAt(p: Row8, c: u32) -> f32 {
   return comp4(select(p.s1, p.s0, c < 4u), c % 4u);
 }
 
-// rowB[2k] = B[k, columns 0 … 3], rowB[2k + 1] = B[k, columns 4 … 7], k < ROW_K: once a dispatch.
-fn rowLoadB() {
+// rowB[2k] = B[k0 + k, columns 0 … 3], rowB[2k + 1] = B[k0 + k, columns 4 … 7], k < ROW_K: once
+// a dispatch (k0: a split GEMM's slice, else 0).
+fn rowLoadB(k0: u32) {
   let c = Team8Idx(teamBCol(0u), teamBCol(1u), teamBCol(2u), teamBCol(3u), teamBCol(4u), teamBCol(5u), teamBCol(6u), teamBCol(7u));
   for (var k = 0u; k < ROW_K; k++) {
-    let kb = teamBK(k);
+    let kb = teamBK(k0 + k);
     rowB[2u * k] = vec4<f32>(teamBLoad(c.i0 + kb), teamBLoad(c.i1 + kb), teamBLoad(c.i2 + kb), teamBLoad(c.i3 + kb));
     rowB[2u * k + 1u] = vec4<f32>(teamBLoad(c.i4 + kb), teamBLoad(c.i5 + kb), teamBLoad(c.i6 + kb), teamBLoad(c.i7 + kb));
   }

@@ -10,7 +10,7 @@ fn row_seq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   let U = teamUnits();
   tmB0 = wid.x;
   tmJ0 = li * U;
-  rowLoadB();
+  rowLoadB(0u);
   for (var t = step.t0; t < step.t0 + step.nsteps; t++) {
     tmH = t * B * H;
     let p = rowProduct(lane, teamARow(0u));

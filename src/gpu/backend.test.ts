@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
 import { failures, parity, PARITY_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
-import { splitK } from './backend.js';
+import { rowSplit, splitK } from './backend.js';
 import { ROW_MAX_K } from './rows.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole
@@ -26,6 +26,17 @@ for (const kernels of ['gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-s
 }
 
 describe('split-K for the GPU GEMM', () => {
+  it('splits a long K for the team kernels\' one-row GEMM into the fewest equal slices of at most ROW_MAX_K', () => {
+    expect(rowSplit(100)).toBe(1);
+    expect(rowSplit(ROW_MAX_K)).toBe(1);
+    expect(rowSplit(300)).toBe(2);
+    expect(rowSplit(640)).toBe(4); // not 3: 640 / 3 is no whole number of rows
+    expect(rowSplit(1100)).toBe(5);
+    expect(rowSplit(2048)).toBe(16);
+    expect(rowSplit(257)).toBe(0); // prime: the team tile
+    expect(rowSplit(32 * ROW_MAX_K + 32)).toBe(0); // more than 32 slices
+  });
+
   it('splits only a result of few 64×64 tiles over a long K, into slices for about 128 workgroups', () => {
     expect(splitK(65, 1024, 16384)).toBe(4); // d fc.weight at RNN H1024 B256 T64: 32 tiles
     expect(splitK(65, 256, 2048)).toBe(4); // at RNN H256 B32 T64: 8 tiles, slices of 512
@@ -190,7 +201,7 @@ describe('the WebGPU scheduler', () => {
     await expect(trained(noSubgroups, 'cpu-team-per-step')).rejects.toThrow(/'cpu-team-per-step' needs subgroups/);
   });
 
-  it("runs the team kernels' products in their one-row form up to ROW_MAX_K, on the team tile past it", async () => {
+  it("runs the team kernels' products in their one-row form where K can be written out, whole or in slices, on the team tile elsewhere", async () => {
     const gpu = await nodeGpu();
     vi.stubGlobal('navigator', { hardwareConcurrency: 2 }); // the one-dispatch form at batch 2
     try {
@@ -215,6 +226,9 @@ describe('the WebGPU scheduler', () => {
       // over 3 · 32 = 96 rows the head and its gradient (K = H, V) walk rows too; the weight
       // gradients' K is the 96 rows, long
       expect(await kernelsOf('rnn', 12, 32)).toEqual(['stepRowSeq', 'gemmRows', 'gemmRows', 'gemmTeam', 'backRowSeq', 'gemmTeam']);
+      // over 300 rows d W_hh (64 of C's rows) takes the one-row product in 2 slices of 150 k and
+      // their sum; d fc.weight (5 rows) stays on the team tile
+      expect(await kernelsOf('rnn', 64, 100)).toEqual(['stepRowSeq', 'gemmRows', 'gemmRows', 'gemmTeam', 'backRowSeq', 'gemmRows', 'gemmSplitSum']);
       // K = H forward, G·H backward: an LSTM at H 64 writes out its forward product (64) only (256)
       expect((await kernelsOf('lstm', 64)).filter((l) => /Seq$/.test(l))).toEqual(['stepRowSeq', 'backTeamSeq']);
       expect((await kernelsOf('rnn', ROW_MAX_K)).filter((l) => /Seq$/.test(l))).toEqual(['stepRowSeq', 'backRowSeq']);

@@ -392,24 +392,40 @@ export class GpuBackend implements Backend {
         this.op('gemmSplitSum', split, [part, this.dummy, this.params, c[0]], M * N, null),
       ];
     }
-    return [this.cpuGemm(M, N, K, a, b, c, common)];
+    return this.cpuGemm(M, N, K, a, b, c, common, ws);
   }
 
-  /** gemm on CPU adapters: the team tile where subgroups are 4 wide, else 4×4 register blocks. */
+  /**
+   * gemm on CPU adapters: where subgroups are 4 wide the one-row product (shaders/gemm_rows.wgsl)
+   * over 64 rows of C or more, its K written out whole or, with `ws` (which owns the scratch), in
+   * equal slices (rowSplit), else the team tile; without such subgroups 4×4 register blocks.
+   */
   private cpuGemm(
     M: number, N: number, K: number,
     a: [GPUBuffer, number, number, number],
     b: [GPUBuffer, number, number, number],
     c: [GPUBuffer, number, number],
     common: Constants,
-  ): Op {
+    ws: Workspace | null,
+  ): Op[] {
     if (this.team) {
       const bufs = (x: GPUBuffer, y: GPUBuffer): GPUBuffer[] => [x, y, this.params, c[0]];
-      // a K short enough to write out, over many rows: the one-row product (shaders/gemm_rows.wgsl),
-      // B's N columns held by ⌈N / 8⌉ invocations while up to 64 workgroups walk C's rows
+      // B's N columns held by ⌈N / 8⌉ invocations while workgroups walk C's rows
       const ROW_WG = 4 * Math.ceil(N / 32);
-      if (K <= ROW_MAX_K && M >= 64 && ROW_WG <= Math.min(this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX)) {
-        return this.op('gemmRows', { ...common, ROW_WG, ROW_K: K }, bufs(a[0], b[0]), [Math.min(64, M), 1], null);
+      const rows = M >= 64 && ROW_WG <= Math.min(this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX);
+      if (rows && K <= ROW_MAX_K) {
+        return [this.op('gemmRows', { ...common, ROW_WG, ROW_K: K }, bufs(a[0], b[0]), [Math.min(64, M), 1], null)];
+      }
+      const S = rows && ws ? rowSplit(K) : 0;
+      if (S > 1) {
+        // slice s of K into its own block of a scratch buffer, then gemm.wgsl's split_sum
+        const part = this.owner.storage('row GEMM slices', S * M * N);
+        ws!.extra.push(part);
+        const slice = { ...common, ROW_WG, ROW_K: K / S, ROW_SPLIT: S, C_OFF: 0, C_LD: N, HAS_BIAS: false };
+        return [
+          this.op('gemmRows', slice, [a[0], b[0], this.params, part], [Math.min(M, Math.ceil(32 / S)), S], null),
+          this.op('gemmSplitSum', { ...common, K_SPLIT: S }, [part, this.dummy, this.params, c[0]], M * N, null),
+        ];
       }
       // teams of 8 rows × 32 columns of C, or of Cᵀ = Bᵀ·Aᵀ (B's view as A, A's as B, C's strides
       // swapped, the bias along rows): whichever pads C less
@@ -417,15 +433,15 @@ export class GpuBackend implements Backend {
       const teams = (rows: number, cols: number): number => Math.ceil(rows / 8) * Math.ceil(cols / 32);
       if (pad(N, 8) * pad(M, 32) < pad(M, 8) * pad(N, 32)) {
         const t = { ...common, M: N, N: M, A_OFF: b[1], A_SM: b[3], A_SK: b[2], B_OFF: a[1], B_SK: a[3], B_SN: a[2], C_LD: 1, C_SN: c[2], BIAS_ROWS: true };
-        return this.teamOp('gemmTeam', t, bufs(b[0], a[0]), teams(N, M), null);
+        return [this.teamOp('gemmTeam', t, bufs(b[0], a[0]), teams(N, M), null)];
       }
-      return this.teamOp('gemmTeam', common, bufs(a[0], b[0]), teams(M, N), null);
+      return [this.teamOp('gemmTeam', common, bufs(a[0], b[0]), teams(M, N), null)];
     }
     // vec4 loads where the operand is 16-byte aligned and contiguous along one of its dimensions
     const al = (...v: number[]): boolean => v.every((x) => x % 4 === 0);
     const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
     const B_VEC = b[3] === 1 && al(b[1], b[2]) ? 1 : b[2] === 1 && al(b[1], b[3]) ? 2 : 0;
-    return this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null);
+    return [this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null)];
   }
 
   /**
@@ -1247,6 +1263,17 @@ interface GenerationSplit {
 /** The pacer's name for a kind of call on a workspace's shape (src/gpu/pacer.ts). */
 function callKind(call: string, ws: Workspace): string {
   return `${call}:${ws.B}:${ws.T}:${ws.tokens}`;
+}
+
+/**
+ * The team kernels' split of a GEMM's K into equal slices the one-row product can write out
+ * (shaders/gemm_rows.wgsl; the weight gradients over T·B rows): the fewest slices of at most
+ * ROW_MAX_K that divide K exactly, at most 32; 0 where there are none (K prime past ROW_MAX_K,
+ * say: the team tile then), 1 where K needs no split.
+ */
+export function rowSplit(K: number): number {
+  for (let S = Math.ceil(K / ROW_MAX_K); S <= 32; S++) if (K % S === 0) return S;
+  return 0;
 }
 
 /**
