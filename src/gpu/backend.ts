@@ -136,6 +136,8 @@ interface Workspace {
   dc0: GPUBuffer;
   /** Further buffers owned by this workspace's plans. */
   extra: GPUBuffer[];
+  /** The slices of the team kernels' split row GEMMs, one buffer for all (rowScratch). */
+  rowScratch?: GPUBuffer;
   forward: Plan;
   plans: Map<string, Plan>;
 }
@@ -419,8 +421,7 @@ export class GpuBackend implements Backend {
       const S = rows && ws ? rowSplit(K) : 0;
       if (S > 1) {
         // slice s of K into its own block of a scratch buffer, then gemm.wgsl's split_sum
-        const part = this.owner.storage('row GEMM slices', S * M * N);
-        ws!.extra.push(part);
+        const part = this.rowScratch(ws!, S * M * N);
         const slice = { ...common, ROW_WG, ROW_K: K / S, ROW_SPLIT: S, C_OFF: 0, C_LD: N, HAS_BIAS: false };
         return [
           this.op('gemmRows', slice, [a[0], b[0], this.params, part], [Math.min(M, Math.ceil(32 / S)), S], null),
@@ -442,6 +443,21 @@ export class GpuBackend implements Backend {
     const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
     const B_VEC = b[3] === 1 && al(b[1], b[2]) ? 1 : b[2] === 1 && al(b[1], b[3]) ? 2 : 0;
     return [this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null)];
+  }
+
+  /**
+   * The scratch buffer every split row GEMM of a workspace shares (they run one after another in
+   * its command buffer): their K is its T·B rows, their result a weight gradient, so it holds
+   * rowSplit(T·B) blocks of the largest parameter.
+   */
+  private rowScratch(ws: Workspace, floats: number): GPUBuffer {
+    const size = rowSplit(ws.T * ws.B) * Math.max(...parameterSpecs(this.cfg).map((p) => sizeOf(p.shape)));
+    if (floats > size) throw new Error(`internal: a split row GEMM needs ${floats} floats of scratch, more than the ${size} sized for`);
+    if (!ws.rowScratch) {
+      ws.rowScratch = this.owner.storage('row GEMM slices', size);
+      ws.extra.push(ws.rowScratch);
+    }
+    return ws.rowScratch;
   }
 
   /**
