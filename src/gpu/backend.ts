@@ -412,11 +412,14 @@ export class GpuBackend implements Backend {
   ): Op[] {
     if (this.team) {
       const bufs = (x: GPUBuffer, y: GPUBuffer): GPUBuffer[] => [x, y, this.params, c[0]];
-      // B's N columns held by ⌈N / 8⌉ invocations while workgroups walk C's rows
+      // B's N columns held by ⌈N / 8⌉ invocations while workgroups walk C's rows: at least 64 rows
+      // each (a workgroup's copy of B costs about what 6 rows of product do), up to 16 workgroups
+      // in all (SwiftShader runs them on a worker thread per core)
       const ROW_WG = 4 * Math.ceil(N / 32);
-      const rows = M >= 64 && ROW_WG <= Math.min(this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX);
+      const rows = M >= 64 && this.rowWorkgroupFits(ROW_WG);
+      const walkers = (slices: number): number => Math.max(1, Math.min(Math.floor(M / 64), Math.ceil(16 / slices)));
       if (rows && K <= ROW_MAX_K) {
-        return [this.op('gemmRows', { ...common, ROW_WG, ROW_K: K }, bufs(a[0], b[0]), [Math.min(64, M), 1], null)];
+        return [this.op('gemmRows', { ...common, ROW_WG, ROW_K: K }, bufs(a[0], b[0]), [walkers(1), 1], null)];
       }
       const S = rows && ws ? rowSplit(K) : 0;
       if (S > 1) {
@@ -424,7 +427,7 @@ export class GpuBackend implements Backend {
         const part = this.rowScratch(ws!, S * M * N);
         const slice = { ...common, ROW_WG, ROW_K: K / S, ROW_SPLIT: S, C_OFF: 0, C_LD: N, HAS_BIAS: false };
         return [
-          this.op('gemmRows', slice, [a[0], b[0], this.params, part], [Math.min(M, Math.ceil(32 / S)), S], null),
+          this.op('gemmRows', slice, [a[0], b[0], this.params, part], [walkers(S), S], null),
           this.op('gemmSplitSum', { ...common, K_SPLIT: S }, [part, this.dummy, this.params, c[0]], M * N, null),
         ];
       }
@@ -443,6 +446,12 @@ export class GpuBackend implements Backend {
     const A_VEC = a[2] === 1 && al(a[1], a[3]) ? 1 : a[3] === 1 && al(a[1], a[2]) ? 2 : 0;
     const B_VEC = b[3] === 1 && al(b[1], b[2]) ? 1 : b[2] === 1 && al(b[1], b[3]) ? 2 : 0;
     return [this.op('gemmRb', { ...common, A_VEC, B_VEC }, [a[0], b[0], this.params, c[0], a[0], b[0]], Math.ceil(M / 4) * Math.ceil(N / 4), null)];
+  }
+
+  /** Whether the device takes a one-row kernel's workgroup of n invocations. */
+  private rowWorkgroupFits(n: number): boolean {
+    const lim = this.device.limits;
+    return n <= lim.maxComputeInvocationsPerWorkgroup && n <= lim.maxComputeWorkgroupSizeX;
   }
 
   /**
@@ -723,8 +732,7 @@ export class GpuBackend implements Backend {
     // an invocation's columns: the gates of ⌊8 / G⌋ units forward, 8 units backward
     const units = dir === 'forward' ? Math.floor(8 / this.G) : 8;
     const ROW_WG = 4 * Math.ceil(H / units / 4);
-    const lim = this.device.limits;
-    if (K <= ROW_MAX_K && ROW_WG <= lim.maxComputeInvocationsPerWorkgroup && ROW_WG <= lim.maxComputeWorkgroupSizeX && ws.B <= lim.maxComputeWorkgroupsPerDimension) {
+    if (K <= ROW_MAX_K && this.rowWorkgroupFits(ROW_WG) && ws.B <= this.device.limits.maxComputeWorkgroupsPerDimension) {
       return this.op(dir === 'forward' ? 'stepRowSeq' : 'backRowSeq', { ...c, ROW_WG, ROW_K: K }, bufs, [ws.B, 1], ws, ws.T);
     }
     return this.op(dir === 'forward' ? 'stepTeamSeq' : 'backTeamSeq', { ...c, TEAM_WG: 4 }, bufs, [Math.ceil(ws.B / 8), 1], ws, ws.T);
