@@ -32,6 +32,7 @@ interface Internals {
   workspaces: Map<string, { forward: unknown[]; plans: Map<string, unknown[]> }>;
   update: unknown[];
   encode(enc: GPUCommandEncoder, plan: unknown[]): void;
+  dispatch(pass: GPUComputePassEncoder, op: unknown): void;
   pacer: Pacer;
 }
 
@@ -54,21 +55,19 @@ export async function profileStep(
     await m.trainStep({ batch: B, steps: T, ids }, { ids });
     const be = (m as unknown as { backendImpl: Internals }).backendImpl;
     const ws = [...be.workspaces.values()][0];
-    // the backend's Op (src/gpu/backend.ts): a dispatch has all of these, a clear or copy only kind
     const ops = [...ws.forward, ...ws.plans.get('loss:nll')!, ...ws.plans.get('backward')!, ...be.update] as {
       kind: string;
       pipeline?: GPUComputePipeline;
-      bind?: GPUBindGroup;
-      offset?: number | null;
-      x?: number;
-      y?: number;
     }[];
     const familyOf = (op: (typeof ops)[number]): string => {
       const label = op.pipeline?.label ?? op.kind;
       return label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
     };
     const families = new Map<string, typeof ops>();
-    for (const op of ops) families.set(familyOf(op), [...(families.get(familyOf(op)) ?? []), op]);
+    for (const op of ops) {
+      const name = familyOf(op);
+      families.set(name, [...(families.get(name) ?? []), op]);
+    }
     // Median time of `reps` calls after one; replay(list): the recorded work in one submit, to
     // onSubmittedWorkDone, waited for as the model waits (its pacer: in Node on a CPU adapter a
     // spinning wait would take a core from the kernels, src/gpu/pacer.ts).
@@ -91,11 +90,10 @@ export async function profileStep(
       await be.device.queue.onSubmittedWorkDone();
       be.pacer.done(kind, t0);
     };
-    // The whole step with a timestamped pass per dispatch: each dispatch's GPU time in ms, in order
-    // (null without 'timestamp-query'). Clears and copies between them as the engine encodes them.
-    const stamped = async (): Promise<number[] | null> => {
+    // The whole step with a timestamped pass per dispatch (the device has 'timestamp-query'): each
+    // dispatch's GPU time in ms, in order. Clears and copies between them as the engine encodes them.
+    const stamped = async (): Promise<number[]> => {
       const device = be.device;
-      if (!device.features.has('timestamp-query')) return null;
       const n = ops.filter((o) => o.kind === 'dispatch').length;
       const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });
       const resolved = device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
@@ -109,10 +107,7 @@ export async function profileStep(
             continue;
           }
           const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-          pass.setPipeline(op.pipeline!);
-          if (op.offset == null) pass.setBindGroup(0, op.bind!);
-          else pass.setBindGroup(0, op.bind!, [op.offset]);
-          pass.dispatchWorkgroups(op.x!, op.y!);
+          be.dispatch(pass, op);
           pass.end();
           i++;
         }
@@ -139,7 +134,7 @@ export async function profileStep(
       await stamped();
       const runs: Map<string, number>[] = [];
       for (let r = 0; r < (opts.reps ?? 3); r++) {
-        const times = (await stamped())!;
+        const times = await stamped();
         const sums = new Map<string, number>([['TOTAL', 0]]);
         times.forEach((ms, k) => {
           sums.set(family[k], (sums.get(family[k]) ?? 0) + ms);

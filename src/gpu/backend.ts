@@ -883,6 +883,14 @@ export class GpuBackend implements Backend {
     return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.owner.bytes, kernels: `${this.team ? 'cpu-team' : this.variant}/${form}` };
   }
 
+  /** One recorded dispatch into a compute pass (bench/profile.ts times each in a pass of its own). */
+  private dispatch(pass: GPUComputePassEncoder, op: Extract<Op, { kind: 'dispatch' }>): void {
+    pass.setPipeline(op.pipeline);
+    if (op.offset === null) pass.setBindGroup(0, op.bind);
+    else pass.setBindGroup(0, op.bind, [op.offset]);
+    pass.dispatchWorkgroups(op.x, op.y);
+  }
+
   private encode(enc: GPUCommandEncoder, plan: Plan): void {
     this.lastDispatches = plan.reduce((n, op) => n + (op.kind === 'dispatch' ? 1 : 0), 0);
     this.submitsThisCall = 0;
@@ -890,10 +898,7 @@ export class GpuBackend implements Backend {
     for (const op of plan) {
       if (op.kind === 'dispatch') {
         pass ??= enc.beginComputePass();
-        pass.setPipeline(op.pipeline);
-        if (op.offset === null) pass.setBindGroup(0, op.bind);
-        else pass.setBindGroup(0, op.bind, [op.offset]);
-        pass.dispatchWorkgroups(op.x, op.y);
+        this.dispatch(pass, op);
         continue;
       }
       pass?.end();
