@@ -153,7 +153,7 @@ fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id)
   for (var e = li; e < TM * TN; e += 64u * KS) {
     let b = m0 + e / TN;
     let u = n0 + e % TN;
-    if (b < B && u < H) { carry[b * H + u] = directDh(b * H + u) + partialSum(e / TN, e % TN) + dHin[b * H + u]; }
+    if (b < B && u < H) { h0Element(b, u, partialSum(e / TN, e % TN)); }
   }
 }
 
@@ -221,8 +221,16 @@ fn directDh(i: u32) -> f32 {
   return 0.0;
 }
 
-// d loss / d h0 = direct_0 + W_hhᵀ dR[0] + dHin[slot 0] (the tutorial head reads h0), written to
-// carry[0] in place; carry[1] already holds d loss / d c0. (h0_tiled, above, is the GPU form.)
+// d loss / d h0 at (b, j) = direct_0 + recurrent (Σ_i dR[0, b, i] W_hh[i, j]) + dHin[slot 0] (the
+// tutorial head reads h0), written to carry[0] in place; carry[1] already holds d loss / d c0.
+// The per-step and team forms of d h0 end here (h0_tiled, h0_blocked, bptt_team.wgsl,
+// bptt_rows.wgsl; shaders/sequence.wgsl, a module of its own, writes the same sum itself).
+fn h0Element(b: u32, j: u32, recurrent: f32) {
+  let i = b * H + j;
+  carry[i] = directDh(i) + recurrent + dHin[i];
+}
+
+// d h0 on the 4×4 blocks (h0_tiled, above, is the GPU form).
 @compute @workgroup_size(64)
 fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let idx = flatId(gid, nwg);
@@ -236,7 +244,7 @@ fn h0_blocked(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     for (var i = 0u; i < 4u; i++) {
       let b = b0 + i;
       let j = j0 + u;
-      if (b < B && j < H) { carry[b * H + j] = directDh(b * H + j) + comp4(v, i) + dHin[b * H + j]; }
+      if (b < B && j < H) { h0Element(b, j, comp4(v, i)); }
     }
   }
 }

@@ -25,8 +25,7 @@ fn back_row_seq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         if (s < T) {
           backElement(T - 1u - s, b, j, rowAt(p, u), first);
         } else {
-          // d h0 = direct_0 + Σ_i dR[0, b, i] W_hh[i, j] + dHin[slot 0], as h0Block does
-          carry[b * H + j] = directDh(b * H + j) + rowAt(p, u) + dHin[b * H + j];
+          h0Element(b, j, rowAt(p, u));
         }
       }
     }

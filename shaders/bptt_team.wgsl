@@ -40,7 +40,7 @@ fn h0Block(lane: u32) {
     let j = tmJ0 + u;
     for (var i = 0u; i < 8u; i++) {
       let b = tmB0 + i;
-      if (j < H && b < B) { carry[b * H + j] = directDh(b * H + j) + teamAt(&blk, i, u) + dHin[b * H + j]; }
+      if (j < H && b < B) { h0Element(b, j, teamAt(&blk, i, u)); }
     }
   }
 }
