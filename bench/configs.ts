@@ -4,7 +4,7 @@
 // Every config is the char-LM of the issue: one-hot token ids over a vocabulary of V = 65,
 // one recurrent layer, a Linear head [V, H], log-softmax + NLL (mean over B·T), clip_grad_norm 1.0,
 // Adam. A 'gen' config samples `tokens` tokens at batch 1 instead of training.
-import { parameterSpecs, type CellKind } from '../src/index.js';
+import { normalizeConfig, parameterSpecs, type CellKind } from '../src/index.js';
 
 export const VOCAB = 65;
 
@@ -100,7 +100,7 @@ export interface MemoryBudget {
  * gen:   parameters; h (and c) [1, H]; logits [V]; the prime and the sampled ids.
  */
 export function minimumBytes(c: BenchConfig): MemoryBudget {
-  const P = parameterSpecs({ cell: c.cell, nonlinearity: 'tanh', inputSize: VOCAB, hiddenSize: c.H, numLayers: 1, outputSize: VOCAB })
+  const P = parameterSpecs(normalizeConfig({ cell: c.cell, inputSize: VOCAB, hiddenSize: c.H, outputSize: VOCAB }))
     .reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const { B, T, H } = c;
   const lstm = c.cell === 'lstm';

@@ -1,7 +1,7 @@
 // The CPU backend: the float64 reference network behind the same Backend contract as the GPU.
 // Slow, exact, and always available.
-import { hasCellState, parameterSpecs, type ModelConfig } from '../model/config.js';
-import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
+import { directions, hasCellState, parameterSpecs, stateLayers, type ModelConfig } from '../model/config.js';
+import type { DropoutMasks, LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
 import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { uniformAt } from '../model/init.js';
@@ -31,47 +31,45 @@ export class CpuBackend implements Backend {
 
   private initial(state: StateSource, B: number): { h0?: ArrayLike<number>; c0?: ArrayLike<number> } {
     if (state.kind === 'given') return { h0: state.state.h, c0: state.state.c };
-    if (state.kind === 'carry' && this.carried && this.carried.h.length === this.cfg.numLayers * B * this.cfg.hiddenSize) {
+    if (state.kind === 'carry' && this.carried && this.carried.h.length === stateLayers(this.cfg) * B * this.cfg.hiddenSize) {
       return { h0: this.carried.h, c0: this.carried.c };
     }
     return {};
   }
 
-  private run(input: SeqInput, state: StateSource): Trace {
+  private run(input: SeqInput, state: StateSource, masks: DropoutMasks | null = null): Trace {
     const { h0, c0 } = this.initial(state, input.batch);
-    const tr = forward(this.cfg, this.net, input, h0, c0);
-    const { hN, cN } = finalState(this.cfg, tr);
-    this.carried = { h: hN, c: cN ?? undefined };
+    const tr = forward(this.cfg, this.net, input, h0, c0, masks ?? undefined);
+    this.carried = { h: tr.hN.slice(), c: tr.cN?.slice() };
     return tr;
   }
 
   async forward(input: SeqInput, state: StateSource): Promise<ForwardResult> {
     const tr = this.run(input, state);
-    const { hN, cN } = finalState(this.cfg, tr);
     return {
       logits: tr.logits,
-      hSeq: batchFirst(tr.hs, tr.B, tr.T, this.cfg.hiddenSize),
-      cSeq: hasCellState(this.cfg) ? batchFirst(tr.cs as Float64Array[], tr.B, tr.T, this.cfg.hiddenSize) : null,
-      hN,
-      cN,
+      hSeq: concat(tr.Y),
+      cSeq: hasCellState(this.cfg) ? cellOutputs(this.cfg, tr, input) : null,
+      hN: tr.hN,
+      cN: tr.cN,
     };
   }
 
-  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult> {
-    const tr = this.run(input, state);
-    const { loss: value, dlogits } = lossAndGrad(loss, tr.logits, tr.B, tr.T, this.cfg.outputSize, targets);
-    const g = backward(this.cfg, this.net, input, tr, dlogits);
+  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource, masks: DropoutMasks | null): Promise<GradientResult> {
+    const tr = this.run(input, state, masks);
+    const { loss: value, dlogits } = lossAndGrad(loss, tr.logits, input, this.cfg.outputSize, targets);
+    const g = backward(this.cfg, this.net, input, tr, dlogits, masks ?? undefined);
     return { loss: value, grads: netToParams(this.cfg, g.net), dh0: g.dh0, dc0: g.dc0 };
   }
 
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
     const tr = this.run(input, state);
-    return lossAndGrad(loss, tr.logits, tr.B, tr.T, this.cfg.outputSize, targets).loss;
+    return lossAndGrad(loss, tr.logits, input, this.cfg.outputSize, targets).loss;
   }
 
   async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
     const tr = this.run(input, state);
-    return { logits: tr.logits, ...finalState(this.cfg, tr) };
+    return { logits: tr.logits, hN: tr.hN, cN: tr.cN };
   }
 
   configureTraining(opts: NormalizedTrainOptions, keepState = false): void {
@@ -87,9 +85,9 @@ export class CpuBackend implements Backend {
     );
   }
 
-  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult> {
+  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource, masks: DropoutMasks | null): Promise<StepResult> {
     const opts = this.opts!;
-    const { loss, grads } = await this.gradients(input, targets, opts.loss, state);
+    const { loss, grads } = await this.gradients(input, targets, opts.loss, state, masks);
     const g = [...grads.values()];
     const norm = opts.clip === null ? gradNorm(g) : clipGradNorm(g, opts.clip).norm;
     const params = netToParams(this.cfg, this.net);
@@ -130,27 +128,33 @@ export class CpuBackend implements Backend {
   dispose(): void {}
 }
 
-/** [T+1, B, H] time-major slots (per layer) → [L, B, T, H] batch-first, dropping h0. */
-function batchFirst(perLayer: Float64Array[], B: number, T: number, H: number): Float64Array {
-  const out = new Float64Array(perLayer.length * B * T * H);
-  perLayer.forEach((s, k) => {
+/** Per-layer [B, T, D·H] arrays, one after another: [L, B, T, D·H]. */
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every layer's c_t as [L, B, T, D·H], zero past a row's length (the unit's slots t+1 of [B, T+2, H]). */
+function cellOutputs(cfg: ModelConfig, tr: Trace, input: SeqInput): Float64Array {
+  const { B, T } = tr;
+  const H = cfg.hiddenSize;
+  const D = directions(cfg);
+  const out = new Float64Array(cfg.numLayers * B * T * D * H);
+  tr.C.forEach((C, u) => {
+    const k = Math.floor(u / D);
+    const d = u % D;
     for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        out.set(s.subarray(((t + 1) * B + b) * H, ((t + 1) * B + b + 1) * H), ((k * B + b) * T + t) * H);
+      const len = input.lengths ? input.lengths[b] : T;
+      for (let t = 0; t < len; t++) {
+        const at = b * (T + 2) + t + 1;
+        out.set(C!.subarray(at * H, (at + 1) * H), (((k * B + b) * T + t) * D + d) * H);
       }
     }
   });
   return out;
-}
-
-function finalState(cfg: ModelConfig, tr: Trace): { hN: Float64Array; cN: Float64Array | null } {
-  const { B, T } = tr;
-  const H = cfg.hiddenSize;
-  const hN = new Float64Array(cfg.numLayers * B * H);
-  const cN = hasCellState(cfg) ? new Float64Array(cfg.numLayers * B * H) : null;
-  for (let k = 0; k < cfg.numLayers; k++) {
-    hN.set(tr.hs[k].subarray(T * B * H, (T + 1) * B * H), k * B * H);
-    if (cN) cN.set(tr.cs[k]!.subarray(T * B * H, (T + 1) * B * H), k * B * H);
-  }
-  return { hN, cN };
 }

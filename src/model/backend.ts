@@ -1,26 +1,26 @@
 // The contract both engines implement. The Model (model.ts) validates every argument first,
 // so a backend trusts its inputs. States and outputs cross this boundary as float64 arrays
 // (the GPU's float32 values upcast exactly); the layouts are PyTorch's.
-import type { LossKind, RecurrentState, SeqInput, SeqTargets } from './batch.js';
+import type { DropoutMasks, LossKind, RecurrentState, SeqInput, SeqTargets } from './batch.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 
 export type BackendName = 'webgpu' | 'cpu';
 
 export interface ForwardResult {
-  /** Head output [B, T, O]: logits (before log-softmax), or predictions for MSE. */
+  /** Output [B, T, O]: the head's logits (before log-softmax) or predictions, or without a head the top layer's states. */
   logits: Float64Array;
-  /** Every layer's h_t: [L, B, T, H] (the top layer is PyTorch's `output`). */
+  /** Every layer's output h_t, both directions side by side: [L, B, T, D·H] (the top layer is PyTorch's `output`); zero past a row's length. */
   hSeq: Float64Array;
-  /** LSTM: every layer's c_t, [L, B, T, H]. */
+  /** LSTM: every layer's c_t, [L, B, T, D·H]. */
   cSeq: Float64Array | null;
-  hN: Float64Array; // [L, B, H]
-  cN: Float64Array | null; // [L, B, H]
+  hN: Float64Array; // [L·D, B, H]
+  cN: Float64Array | null; // [L·D, B, H]
 }
 
 /** The head's output and the final state only: what inference needs, with the least read back. */
 export interface PredictResult {
   logits: Float64Array; // [B, T, O]
-  hN: Float64Array; // [L, B, H]
+  hN: Float64Array; // [L·D, B, H]
   cN: Float64Array | null;
 }
 
@@ -28,7 +28,7 @@ export interface GradientResult {
   loss: number;
   /** d loss / d parameter, PyTorch names and shapes, before any clipping. */
   grads: Map<string, Float64Array>;
-  dh0: Float64Array; // [L, B, H]
+  dh0: Float64Array; // [L·D, B, H]
   dc0: Float64Array | null;
 }
 
@@ -63,7 +63,8 @@ export interface Backend {
   setParameters(params: Map<string, ArrayLike<number>>): void;
   getParameters(): Promise<Map<string, Float64Array>>;
   forward(input: SeqInput, state: StateSource): Promise<ForwardResult>;
-  gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult>;
+  /** masks: training-mode dropout (null: none, as in eval mode). */
+  gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource, masks: DropoutMasks | null): Promise<GradientResult>;
   /** Forward and loss only (no gradients, nothing else read back). */
   evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number>;
   predict(input: SeqInput, state: StateSource): Promise<PredictResult>;
@@ -73,10 +74,10 @@ export interface Backend {
    */
   configureTraining(opts: NormalizedTrainOptions, keepState?: boolean): void;
   /** Forward, loss, backward, clip, optimizer update. The returned promise may resolve later. */
-  trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult>;
+  trainStep(input: SeqInput, targets: SeqTargets, state: StateSource, masks: DropoutMasks | null): Promise<StepResult>;
   /** Token ids sampled after `prime` (batch 1); temperature 0 = argmax. */
   generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array>;
-  /** The state the last forward / train call ended in, [L, 1.., H]. Null before any call. */
+  /** The state the last forward / train call ended in, [L·D, B, H]. Null before any call. */
   lastState(): Promise<RecurrentState | null>;
   resetState(): void;
   dispose(): void;

@@ -1,7 +1,7 @@
 // Inputs, targets and states as the API takes them, and their validation (done once, here).
 // Layouts are PyTorch's batch_first: inputs [B, T] token ids or [B, T, I] floats; states [L, B, H].
 import { NonFiniteError, RnnShapeError, TokenRangeError, ConfigError } from '../errors.js';
-import type { ModelConfig } from './config.js';
+import { stateLayers, type ModelConfig } from './config.js';
 
 export type Floats = Float32Array | Float64Array;
 
@@ -11,6 +11,12 @@ export interface SeqInput {
   steps: number;
   ids?: Int32Array;
   x?: Floats;
+  /**
+   * Real length of each row [B] (1 ≤ length ≤ steps), padded at the end: pack_padded_sequence's
+   * semantics (a row's recurrence stops at its length, outputs past it are zero, losses count real
+   * positions only). Omitted: every row is `steps` long.
+   */
+  lengths?: Int32Array;
 }
 
 /**
@@ -26,11 +32,35 @@ export interface SeqTargets {
   y?: Floats;
 }
 
+/**
+ * Dropout masks, batch-first, each element 0 or 1/(1 − p) (inverted dropout), or null where no
+ * dropout applies: on layer 0's input [B, T, I_0] (the embedding's rows or the floats), on layer
+ * k's input [B, T, D·H] (k ≥ 1, nn.RNN's `dropout`), on the stack's output [B, T, D·H].
+ */
+export interface DropoutMasks {
+  input: Float64Array | null;
+  layers: (Float64Array | null)[];
+  output: Float64Array | null;
+}
+
 /** Recurrent state: h [L, B, H] and, for LSTM, c [L, B, H]. */
 export interface RecurrentState {
   h: Floats;
   c?: Floats;
 }
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a plain Array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}
+
+/** Whether row b's step t is real (inside its length). */
+export const isReal = (input: SeqInput, b: number, t: number): boolean => !input.lengths || t < input.lengths[b];
+
+/** The row's real length. */
+export const lengthOf = (input: SeqInput, b: number): number => (input.lengths ? input.lengths[b] : input.steps);
 
 function checkFinite(what: string, a: ArrayLike<number>): void {
   for (let i = 0; i < a.length; i++) {
@@ -55,9 +85,19 @@ export function validateInput(cfg: ModelConfig, input: SeqInput): void {
   if ((input.ids === undefined) === (input.x === undefined)) {
     throw new RnnShapeError('input needs exactly one of ids (token ids [B, T]) or x (floats [B, T, I])');
   }
+  if (input.lengths !== undefined) {
+    const len = input.lengths;
+    if (!(len instanceof Int32Array)) throw new RnnShapeError(`lengths must be an Int32Array [batch], got ${describe(len)}`);
+    if (len.length !== B) throw new RnnShapeError(`lengths has ${len.length} entries, expected one per row (batch ${B})`);
+    for (let b = 0; b < B; b++) {
+      if (len[b] < 1 || len[b] > T) throw new RnnShapeError(`lengths[${b}] = ${len[b]} is out of range [1, ${T}] (steps)`);
+    }
+  }
   if (input.ids) {
+    if (!(input.ids instanceof Int32Array)) throw new RnnShapeError(`input ids must be an Int32Array [B·T], got ${describe(input.ids)}`);
     checkIds('input ids', input.ids, B * T, cfg.inputSize, 'inputSize, the vocabulary');
   } else {
+    if (cfg.embeddingDim) throw new RnnShapeError(`this model embeds token ids (${cfg.names.embedding}): give input.ids, not x`);
     const x = input.x!;
     if (x.length !== B * T * cfg.inputSize) {
       const per = x.length / (B * T);
@@ -74,7 +114,8 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
   const { batch: B, steps: T } = input;
   if (loss === 'mse') {
     if (!t.y) throw new RnnShapeError('mse loss needs targets.y [B, T, outputSize]');
-    if (t.y.length !== B * T * cfg.outputSize) {
+    if (!(t.y instanceof Float32Array || t.y instanceof Float64Array)) throw new RnnShapeError(`targets.y must be a Float32Array or Float64Array, got ${describe(t.y)}`);
+  if (t.y.length !== B * T * cfg.outputSize) {
       throw new RnnShapeError(
         `targets.y has ${t.y.length} values, expected ${B}×${T}×${cfg.outputSize} = ${B * T * cfg.outputSize} [B, T, outputSize]`,
       );
@@ -84,12 +125,22 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
   }
   if (loss !== 'nll' && loss !== 'nll_last') throw new ConfigError(`unknown loss '${String(loss)}'`);
   if (!t.ids) throw new RnnShapeError(`${loss} loss needs targets.ids (class ids)`);
-  checkIds('target ids', t.ids, loss === 'nll' ? B * T : B, cfg.outputSize, 'outputSize');
+  if (!(t.ids instanceof Int32Array)) throw new RnnShapeError(`target ids must be an Int32Array, got ${describe(t.ids)}`);
+  const n = loss === 'nll' ? B * T : B;
+  if (t.ids.length !== n) throw new RnnShapeError(`target ids has ${t.ids.length} ids, expected ${n} (${loss === 'nll' ? '[B, T]' : '[B]'})`);
+  // past a row's length the targets are padding: ignored, whatever they hold
+  for (let i = 0; i < n; i++) {
+    if (loss === 'nll' && !isReal(input, Math.floor(i / T), i % T)) continue;
+    const v = t.ids[i];
+    if (v < 0 || v >= cfg.outputSize) throw new TokenRangeError(`target ids[${i}] = ${v} is out of range [0, ${cfg.outputSize}) (outputSize)`);
+  }
 }
 
 export function validateState(cfg: ModelConfig, batch: number, s: RecurrentState): void {
-  const n = cfg.numLayers * batch * cfg.hiddenSize;
-  const shape = `[${cfg.numLayers}, ${batch}, ${cfg.hiddenSize}] (numLayers, batch, hiddenSize)`;
+  const n = stateLayers(cfg) * batch * cfg.hiddenSize;
+  const shape = cfg.bidirectional
+    ? `[${stateLayers(cfg)}, ${batch}, ${cfg.hiddenSize}] (numLayers × 2 directions, batch, hiddenSize)`
+    : `[${cfg.numLayers}, ${batch}, ${cfg.hiddenSize}] (numLayers, batch, hiddenSize)`;
   if (s.h.length !== n) throw new RnnShapeError(`h0 has ${s.h.length} values, expected ${shape}`);
   checkFinite('h0', s.h);
   if (cfg.cell === 'lstm') {

@@ -1,10 +1,12 @@
 // The one model API for both backends. It owns the config, validates every call at the
 // boundary (typed errors, nothing changed on rejection) and delegates the math to a Backend.
 import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError } from '../errors.js';
-import { normalizeConfig, parameterSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
-import { validateInput, validateState, validateTargets, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import { hasDropout, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
+import { validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import { inferConfig, type InferHints } from './infer.js';
+import { dropoutMasks } from './dropout.js';
 import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
-import { initParameters } from './init.js';
+import { initParameters, Rng } from './init.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
 import { CpuBackend } from '../cpu/backend.js';
@@ -13,7 +15,7 @@ import { createGpuBackend, type GpuOptions } from '../gpu/backend.js';
 export interface CreateModelOptions extends ModelConfigInput, GpuOptions {
   /** 'webgpu' (default) or 'cpu'. Nothing falls back silently: without WebGPU, 'webgpu' throws. */
   backend?: BackendName;
-  /** Seed for the parameter init (default 0). */
+  /** Seed for the parameter init and the dropout masks (default 0). */
   seed?: number;
   /** Initial parameters by PyTorch name (otherwise a seeded init). */
   parameters?: Map<string, ArrayLike<number>>;
@@ -42,9 +44,12 @@ export class RnnModel {
   private backendImpl: Backend;
   private trainOpts: NormalizedTrainOptions | null = null;
   private disposed = false;
+  /** Draws the dropout masks of training calls: seeded, so a run is reproducible. */
+  private readonly dropoutRng: Rng;
 
-  private constructor(readonly config: ModelConfig, backend: Backend) {
+  private constructor(readonly config: ModelConfig, backend: Backend, seed: number) {
     this.backendImpl = backend;
+    this.dropoutRng = new Rng((seed ^ 0x5eed) >>> 0);
   }
 
   /** Builds a model on the requested backend ('webgpu' by default). */
@@ -52,27 +57,30 @@ export class RnnModel {
     const cfg = normalizeConfig(opts);
     const params = opts.parameters ? checkParameters(cfg, opts.parameters) : initParameters(cfg, opts.seed ?? 0);
     const backend = await makeBackend(cfg, opts.backend ?? 'webgpu', params, opts);
-    return new RnnModel(cfg, backend);
+    return new RnnModel(cfg, backend, opts.seed ?? 0);
   }
 
   /**
-   * A model from a safetensors state_dict: saved by saveSafetensors, or by PyTorch from
-   * nn.RNN / nn.LSTM / nn.GRU (`rnn.*`) + nn.Linear (`fc.*`), or the tutorial's i2h / i2o.
-   * The architecture is read from the names and shapes (cell from the gate count G in
-   * weight_hh_l0 [G·H, H]); nn.RNN's nonlinearity is not in a state_dict, so pass
-   * `nonlinearity: 'relu'` for a relu RNN (tanh otherwise, unless the file says).
+   * A model from a safetensors state_dict: saved by saveSafetensors, or by PyTorch. The
+   * architecture is read from the names and shapes (src/model/infer.ts): the recurrent module from
+   * nn.RNN's pattern `<rnn>.weight_ih_l<k>[_reverse]` (cell from the gate count G in weight_hh_l0
+   * [G·H, H], bias, bidirectional), an embedding (a module with a 2-D weight only), a head (weight
+   * and bias), tied when the head's weight is absent or bit-identical to the embedding's; or the
+   * tutorial's i2h / i2o. `model.config` says what was inferred. What a state_dict does not hold
+   * comes from `opts`: nn.RNN's nonlinearity ('relu' for a relu RNN; tanh otherwise, unless the
+   * file's metadata says), dropout; and where a file is ambiguous, `names` and `tied`.
    */
   static async fromSafetensors(
     bytes: Uint8Array | ArrayBuffer,
-    opts: { backend?: BackendName; nonlinearity?: 'tanh' | 'relu' } & GpuOptions = {},
+    opts: { backend?: BackendName; seed?: number } & InferHints & GpuOptions = {},
   ): Promise<RnnModel> {
     const file = readSafetensors(bytes);
-    const cfg = inferConfig(file.tensors, file.metadata, opts.nonlinearity);
+    const cfg = configOf(file.tensors, file.metadata, opts);
     const params = new Map<string, ArrayLike<number>>();
     for (const [name, t] of file.tensors) params.set(name, t.data);
     const shapes = new Map([...file.tensors].map(([n, t]) => [n, t.shape]));
     const checked = checkParameters(cfg, params, shapes);
-    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts));
+    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts), opts.seed ?? 0);
   }
 
   /** The backend in use: 'webgpu' or 'cpu'. */
@@ -98,6 +106,15 @@ export class RnnModel {
     }
     validateState(this.config, input.batch, s);
     return { kind: 'given', state: s };
+  }
+
+  /** Training-mode dropout masks for a call (null without dropout): drawn after validation, so a rejected call draws none. */
+  private masks(input: SeqInput): DropoutMasks | null {
+    if (!hasDropout(this.config)) return null;
+    if (this.config.inputDropout > 0 && !input.x && !this.config.embeddingDim) {
+      throw new ConfigError('inputDropout applies to an embedding or float inputs, not to one-hot token ids');
+    }
+    return dropoutMasks(this.config, input.batch, input.steps, this.dropoutRng);
   }
 
   /** Forward pass over a batch: logits / predictions [B, T, O], every layer's states, h_n (c_n). */
@@ -128,7 +145,7 @@ export class RnnModel {
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
-    return b.gradients(input, targets, loss, this.stateSource(input, opts.state));
+    return b.gradients(input, targets, loss, this.stateSource(input, opts.state), this.masks(input));
   }
 
   /** The loss of a batch, forward only (validation): one submit, one number read back. */
@@ -177,13 +194,15 @@ export class RnnModel {
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before trainStep');
     validateInput(this.config, input);
     validateTargets(this.config, this.trainOpts.loss, input, targets);
-    return b.trainStep(input, targets, this.stateSource(input, opts.state));
+    return b.trainStep(input, targets, this.stateSource(input, opts.state), this.masks(input));
   }
 
   /** Samples `length` tokens after `prime` (batch 1); only the tokens come back from the GPU. */
   async generate(opts: GenerateOptions): Promise<Int32Array> {
     const b = this.live();
     const { inputSize, outputSize } = this.config;
+    if (this.config.bidirectional) throw new ConfigError('generation runs forward in time: a bidirectional model cannot generate (its reverse direction reads the future)');
+    if (!this.config.head) throw new ConfigError('generation samples from the head\'s log-softmax: this model has no head');
     if (inputSize !== outputSize) {
       throw new ConfigError(`generation feeds outputs back as inputs: needs inputSize (${inputSize}) = outputSize (${outputSize})`);
     }
@@ -209,9 +228,15 @@ export class RnnModel {
     this.live().resetState();
   }
 
-  /** Parameters by PyTorch name (float64 copies; the GPU's float32 values upcast exactly). */
-  getParameters(): Promise<Map<string, Float64Array>> {
-    return this.live().getParameters();
+  /**
+   * Parameters by PyTorch name, every name the state_dict has (a tied head's weight under both
+   * names); float64 copies, the GPU's float32 values upcast exactly.
+   */
+  async getParameters(): Promise<Map<string, Float64Array>> {
+    const p = await this.live().getParameters();
+    const out = new Map<string, Float64Array>();
+    for (const s of stateDictSpecs(this.config)) out.set(s.name, s.alias ? p.get(s.alias)!.slice() : p.get(s.name)!);
+    return out;
   }
 
   /** Replaces the parameters (all of them, PyTorch names and shapes). */
@@ -223,7 +248,7 @@ export class RnnModel {
   /** The state_dict as safetensors (F32), loadable with safetensors.torch.load_file. */
   async saveSafetensors(): Promise<Uint8Array> {
     const params = await this.getParameters();
-    const specs = parameterSpecs(this.config);
+    const specs = stateDictSpecs(this.config);
     return writeSafetensors(
       new Map(specs.map((s) => [s.name, { dtype: 'F32' as const, shape: s.shape, data: params.get(s.name)! }])),
       { format: 'pt', webrnn_config: JSON.stringify(this.config) },
@@ -265,17 +290,8 @@ export class RnnModel {
   }
 }
 
-/** Reads the architecture off a state_dict's names and shapes (or webrnn's own metadata). */
-function inferConfig(
-  tensors: Map<string, { shape: number[] }>,
-  metadata: Record<string, string>,
-  nonlinearity: 'tanh' | 'relu' | undefined,
-): ModelConfig {
-  const shape = (n: string): number[] => {
-    const t = tensors.get(n);
-    if (!t) throw new SafetensorsError('missing', `cannot tell the architecture: tensor '${n}' is missing (have: ${[...tensors.keys()].join(', ')})`);
-    return t.shape;
-  };
+/** The architecture of a file: webrnn's own metadata where it has it, else read off names and shapes. */
+function configOf(tensors: Map<string, { shape: number[]; data: ArrayLike<number> }>, metadata: Record<string, string>, hints: InferHints): ModelConfig {
   if (metadata.webrnn_config) {
     let saved: ModelConfigInput;
     try {
@@ -283,26 +299,15 @@ function inferConfig(
     } catch {
       throw new SafetensorsError('header-schema', `__metadata__.webrnn_config is not JSON: ${metadata.webrnn_config.slice(0, 80)}`);
     }
-    return normalizeConfig({ ...saved, nonlinearity: nonlinearity ?? saved.nonlinearity });
+    if (typeof saved !== 'object' || saved === null) throw new SafetensorsError('header-schema', '__metadata__.webrnn_config is not a JSON object');
+    const defined = Object.fromEntries(Object.entries(hints).filter(([k, v]) => v !== undefined && ['nonlinearity', 'dropout', 'inputDropout', 'outputDropout'].includes(k)));
+    try {
+      return normalizeConfig({ ...saved, ...defined });
+    } catch (e) {
+      throw new SafetensorsError('header-schema', `__metadata__.webrnn_config does not describe a model: ${(e as Error).message}`);
+    }
   }
-  if (tensors.has('i2h.weight')) {
-    const [H, IH] = shape('i2h.weight');
-    return normalizeConfig({ cell: 'tutorial', inputSize: IH - H, hiddenSize: H, outputSize: shape('i2o.bias')[0] });
-  }
-  const [GH, H] = shape('rnn.weight_hh_l0');
-  const G = GH / H;
-  const cell = G === 1 ? 'rnn' : G === 3 ? 'gru' : G === 4 ? 'lstm' : null;
-  if (!cell) throw new RnnShapeError(`rnn.weight_hh_l0 is [${GH}, ${H}]: ${GH}/${H} is not 1 (RNN), 3 (GRU) or 4 (LSTM) gates`);
-  let numLayers = 0;
-  while (tensors.has(`rnn.weight_ih_l${numLayers}`)) numLayers++;
-  return normalizeConfig({
-    cell,
-    nonlinearity: nonlinearity ?? 'tanh',
-    inputSize: shape('rnn.weight_ih_l0')[1],
-    hiddenSize: H,
-    numLayers,
-    outputSize: shape('fc.weight')[0],
-  });
+  return inferConfig(tensors, hints);
 }
 
 async function makeBackend(
@@ -316,31 +321,46 @@ async function makeBackend(
   throw new ConfigError(`backend must be 'webgpu' or 'cpu', got '${String(name)}'`);
 }
 
-/** Every parameter present by PyTorch name, right size, finite; nothing extra. */
+/**
+ * Every parameter present by PyTorch name, right size, finite; nothing extra. A tied head's weight
+ * may come under either name, or both when they hold the same values (a state_dict has both).
+ * Returns each parameter once, under the model's own name.
+ */
 export function checkParameters(
   cfg: ModelConfig,
   params: Map<string, ArrayLike<number>>,
   shapes?: Map<string, number[]>,
 ): Map<string, Float64Array> {
-  const specs = parameterSpecs(cfg);
+  const specs = stateDictSpecs(cfg);
   const out = new Map<string, Float64Array>();
-  for (const { name, shape } of specs) {
-    const v = params.get(name);
-    if (!v) {
+  const known = new Set(specs.map((s) => s.name));
+  for (const { name, shape, alias } of specs) {
+    if (alias) continue;
+    const twin = specs.find((s) => s.alias === name)?.name;
+    const from = params.has(name) ? name : twin !== undefined && params.has(twin) ? twin : null;
+    if (from === null) {
       throw new SafetensorsError('missing', `parameter '${name}' [${shape.join(', ')}] is missing (have: ${[...params.keys()].join(', ') || 'none'})`);
     }
-    const given = shapes?.get(name);
+    const v = params.get(from)!;
+    if (!v || typeof v.length !== 'number') throw new RnnShapeError(`parameter '${from}' must be an array of numbers, got ${String(v)}`);
+    const given = shapes?.get(from);
     if ((given && given.join() !== shape.join()) || v.length !== sizeOf(shape)) {
       throw new RnnShapeError(
-        `parameter '${name}' has ${given ? `shape [${given.join(', ')}]` : `${v.length} values`}, model expects [${shape.join(', ')}]`,
+        `parameter '${from}' has ${given ? `shape [${given.join(', ')}]` : `${v.length} values`}, model expects [${shape.join(', ')}]`,
       );
     }
     const a = Float64Array.from(v);
     const bad = a.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) throw new NonFiniteError(`parameter '${name}' holds ${a[bad]} at flat index ${bad}`);
+    if (bad >= 0) throw new NonFiniteError(`parameter '${from}' holds ${a[bad]} at flat index ${bad}`);
+    if (twin !== undefined && from === name && params.has(twin)) {
+      const w = params.get(twin)!;
+      if (w.length !== a.length || a.some((x, i) => x !== Number(w[i]))) {
+        throw new ConfigError(`the model ties '${twin}' to '${name}', but the two hold different values`);
+      }
+    }
     out.set(name, a);
   }
-  const extra = [...params.keys()].filter((k) => !specs.some((s) => s.name === k));
+  const extra = [...params.keys()].filter((k) => !known.has(k));
   if (extra.length) throw new SafetensorsError('unexpected', `unexpected parameters for this ${cfg.cell} model: ${extra.join(', ')}`);
   return out;
 }
