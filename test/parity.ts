@@ -2,7 +2,7 @@
 // check runs in Node (Dawn) and inside headless Chromium (e2e/engine.spec.ts imports this file).
 // Every GPU buffer is poisoned with NaN first: an output element a kernel fails to write gives
 // Infinity error. Errors are normwise relative (tools/compare.ts).
-import { RnnModel, type CellKind, type LossKind, type OptimizerSpec, type SeqInput, type SeqTargets } from '../src/index.js';
+import { RnnModel, normalizeConfig, type CellKind, type LossKind, type ModelConfigInput, type OptimizerSpec, type SeqInput, type SeqTargets } from '../src/index.js';
 import { Rng } from '../src/model/init.js';
 import { relErr } from '../tools/compare.js';
 
@@ -23,6 +23,10 @@ export interface ParitySpec {
   /** Optimizer runs to compare after 1 and `trainSteps` steps. */
   optimizers?: { optimizer: OptimizerSpec; clip: number | null }[];
   trainSteps?: number;
+  /** The rest of the model's description: embedding, bias, bidirectional, head, tied, dropout, names. */
+  model?: Partial<ModelConfigInput>;
+  /** Each row's length (variable-length batches). */
+  lengths?: number[];
   /** Kernel variants to force on the GPU side (default: the adapter's choice). */
   kernels?: 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-per-step';
 }
@@ -56,6 +60,16 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   // 1,100 rows: with the 'gpu' kernels every weight gradient (W_ih of both layers from float
   // inputs, W_hh, fc.weight) is a split-K GEMM of two slices, 560 and 540 rows
   ['a 2-layer RNN over 1,100 rows with float inputs and MSE', { cell: 'rnn', inputSize: 5, hiddenSize: 20, numLayers: 2, outputSize: 4, batch: 55, steps: 20, tokens: false, loss: 'mse', seed: 18, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  // the models of real PyTorch code (the general plan: routes between layers, src/gpu/backend.ts)
+  ['an embedding LSTM with a tied head (word_language_model)', { cell: 'lstm', inputSize: 13, hiddenSize: 8, numLayers: 2, outputSize: 13, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 31, randomState: true, model: { embeddingDim: 8, tied: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['an embedding GRU whose embedding is narrower than its states', { cell: 'gru', inputSize: 11, hiddenSize: 9, numLayers: 2, outputSize: 11, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 32, model: { embeddingDim: 5 }, optimizers: [SGD], trainSteps: 2 }],
+  ['a 2-layer bidirectional LSTM with lengths over token ids', { cell: 'lstm', inputSize: 7, hiddenSize: 6, numLayers: 2, outputSize: 4, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 33, randomState: true, lengths: [5, 2, 4], model: { bidirectional: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['a bidirectional embedding GRU with lengths and a last-step loss', { cell: 'gru', inputSize: 9, hiddenSize: 5, outputSize: 3, batch: 3, steps: 6, tokens: true, loss: 'nll_last', seed: 34, lengths: [3, 6, 1], model: { bidirectional: true, embeddingDim: 4 }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['an RNN over names of different lengths (the names tutorial, CharRNN)', { cell: 'rnn', inputSize: 12, hiddenSize: 10, outputSize: 5, batch: 4, steps: 6, tokens: true, loss: 'nll_last', seed: 35, lengths: [6, 1, 3, 4], model: { names: { head: 'h2o' } }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['a 2-layer GRU without biases over float inputs', { cell: 'gru', inputSize: 4, hiddenSize: 7, numLayers: 2, outputSize: 3, batch: 2, steps: 4, tokens: false, loss: 'nll', seed: 36, randomState: true, model: { bias: false }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['a relu RNN without a head, MSE on its states, with lengths', { cell: 'rnn', nonlinearity: 'relu', inputSize: 3, hiddenSize: 4, outputSize: 8, batch: 2, steps: 5, tokens: false, loss: 'mse', seed: 37, lengths: [2, 5], model: { head: false, bidirectional: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['a 3-layer embedding LSTM with dropout everywhere (the same masks on both backends)', { cell: 'lstm', inputSize: 10, hiddenSize: 6, numLayers: 3, outputSize: 10, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 38, model: { embeddingDim: 6, tied: true, dropout: 0.3, inputDropout: 0.2, outputDropout: 0.4 }, optimizers: [ADAM_CLIP], trainSteps: 3 }],
+  ['a bidirectional RNN with float inputs, lengths and dropout', { cell: 'rnn', inputSize: 5, hiddenSize: 6, numLayers: 2, outputSize: 4, batch: 3, steps: 4, tokens: false, loss: 'mse', seed: 39, lengths: [4, 1, 3], model: { bidirectional: true, dropout: 0.5, inputDropout: 0.25, outputDropout: 0.5 }, optimizers: [SGD], trainSteps: 2 }],
 ];
 
 export interface ParityRow {
@@ -68,13 +82,14 @@ export const TOL = { forward: 1e-4, loss: 1e-4, grad: 1e-3, params: 1e-3 };
 
 export function randomBatch(s: ParitySpec, rng: Rng): { input: SeqInput; targets: SeqTargets } {
   const { batch: B, steps: T } = s;
-  const input: SeqInput = s.tokens
+  const input: SeqInput = s.tokens || s.model?.embeddingDim
     ? { batch: B, steps: T, ids: Int32Array.from({ length: B * T }, () => rng.int(s.inputSize)) }
     : { batch: B, steps: T, x: Float64Array.from({ length: B * T * s.inputSize }, () => Math.fround(rng.normal())) };
   const targets: SeqTargets =
     s.loss === 'mse'
       ? { y: Float64Array.from({ length: B * T * s.outputSize }, () => Math.fround(rng.normal())) }
       : { ids: Int32Array.from({ length: s.loss === 'nll' ? B * T : B }, () => rng.int(s.outputSize)) };
+  if (s.lengths) input.lengths = Int32Array.from(s.lengths);
   return { input, targets };
 }
 
@@ -88,9 +103,11 @@ export async function parity(gpu: GPU, s: ParitySpec): Promise<ParityRow[]> {
     numLayers: s.numLayers ?? 1,
     outputSize: s.outputSize,
     seed: s.seed,
+    ...s.model,
   };
-  const L = cfg.numLayers;
+  const L = cfg.numLayers * (s.model?.bidirectional ? 2 : 1);
   const n = L * s.batch * s.hiddenSize;
+  normalizeConfig(cfg); // a bad case fails here, not as a parity row
   const state = s.randomState
     ? {
         h: Float64Array.from({ length: n }, () => Math.fround(0.5 * rng.normal())),

@@ -11,8 +11,8 @@
 // (slot 0 = h0), cache [T, B, 4H], dH [T+1, B, H]; logits/dlogits [T, B, O]; targets [T, B(, O)];
 // dAR: dA [T, B, G·H], then for the GRU dR (for the other cells dR = dA); carry [2, B, H]. Inputs are reordered from PyTorch's
 // batch_first layout on upload, outputs on read-back.
-import { gateCount, hasCellState, parameterSpecs, sizeOf, type ModelConfig } from '../model/config.js';
-import type { LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
+import { directions, embeddingName, gateCount, hasCellState, headBiasName, headWeightName, layerInputSize, parameterSpecs, rnnName, sizeOf, stateLayers, type ModelConfig } from '../model/config.js';
+import type { DropoutMasks, LossKind, RecurrentState, SeqInput, SeqTargets } from '../model/batch.js';
 import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { WebGpuUnavailableError } from '../errors.js';
@@ -55,15 +55,24 @@ export async function createGpuBackend(cfg: ModelConfig, params: Map<string, Arr
   return b;
 }
 
-/** Float offsets of every matrix the kernels read, with leading dimensions (the tutorial's are strided). */
+/**
+ * Float offsets of every matrix the kernels read, with leading dimensions (the tutorial's are
+ * strided), per unit u = k·D + d (layer k, direction d). Without biases every bias offset points at
+ * `zeros`, a block of G·H zeros after the parameters that the optimizer never touches (its
+ * gradient lands in the same place in the gradient buffer, unread).
+ */
 interface Layout {
+  /** Floats of the parameters proper: what the optimizer updates and the gradient norm sums. */
   total: number;
+  /** Floats allocated: total, and the zero block. */
+  alloc: number;
   offset: Map<string, number>;
   layers: { wih: number; wihLd: number; whh: number; whhLd: number; bih: number; bhh: number; hasBhh: boolean }[];
-  fcW: number;
+  fcW: number; // −1 without a head; the embedding's offset when tied
   fcLd: number;
   fcb: number;
   fcWx: number; // −1 unless tutorial
+  emb: number; // −1 without an embedding
 }
 
 function layoutOf(cfg: ModelConfig): Layout {
@@ -79,27 +88,35 @@ function layoutOf(cfg: ModelConfig): Layout {
     // i2h.weight = [W_ih | W_hh] and i2o.weight = [W_x | W_h], each row I + H long
     return {
       total,
+      alloc: total,
       offset,
       layers: [{ wih: o('i2h.weight'), wihLd: I + H, whh: o('i2h.weight') + I, whhLd: I + H, bih: o('i2h.bias'), bhh: 0, hasBhh: false }],
       fcW: o('i2o.weight') + I,
       fcLd: I + H,
       fcb: o('i2o.bias'),
       fcWx: o('i2o.weight'),
+      emb: -1,
     };
   }
+  const zeros = total;
+  const alloc = total + (cfg.bias ? 0 : Math.ceil((gateCount(cfg.cell) * H) / 4) * 4);
   const layers = [];
   for (let k = 0; k < cfg.numLayers; k++) {
-    layers.push({
-      wih: o(`rnn.weight_ih_l${k}`),
-      wihLd: k === 0 ? I : H,
-      whh: o(`rnn.weight_hh_l${k}`),
-      whhLd: H,
-      bih: o(`rnn.bias_ih_l${k}`),
-      bhh: o(`rnn.bias_hh_l${k}`),
-      hasBhh: true,
-    });
+    for (let d = 0; d < directions(cfg); d++) {
+      layers.push({
+        wih: o(rnnName(cfg, 'weight_ih', k, d)),
+        wihLd: layerInputSize(cfg, k),
+        whh: o(rnnName(cfg, 'weight_hh', k, d)),
+        whhLd: H,
+        bih: cfg.bias ? o(rnnName(cfg, 'bias_ih', k, d)) : zeros,
+        bhh: cfg.bias ? o(rnnName(cfg, 'bias_hh', k, d)) : zeros,
+        hasBhh: true,
+      });
+    }
   }
-  return { total, offset, layers, fcW: o('fc.weight'), fcLd: H, fcb: o('fc.bias'), fcWx: -1 };
+  const emb = cfg.embeddingDim ? o(embeddingName(cfg)) : -1;
+  const fcW = !cfg.head ? -1 : cfg.tied ? emb : o(headWeightName(cfg));
+  return { total, alloc, offset, layers, fcW, fcLd: directions(cfg) * H, fcb: cfg.head ? o(headBiasName(cfg)) : -1, fcWx: -1, emb };
 }
 
 type Op =
@@ -114,6 +131,11 @@ interface Workspace {
   B: number;
   T: number;
   tokens: boolean;
+  /**
+   * The general plan (routes between layers, src/gpu/backend.ts generalForwardPlan) rather than the
+   * classic one-direction stack whose layers read each other's states in place.
+   */
+  general: GeneralShape | null;
   ids: GPUBuffer;
   /** CPU adapters' token inputs: the rows grouped by token (colgrad.wgsl's tokens_csr), else unused. */
   idsByToken: GPUBuffer;
@@ -142,6 +164,29 @@ interface Workspace {
   plans: Map<string, Plan>;
 }
 
+/** What a general workspace's plans route: masks present, and the buffers they route through. */
+interface GeneralShape {
+  /** Masks between layers and before the head (dropout ⊙ lengths), and on the input (dropout). */
+  masked: boolean;
+  inputMask: boolean;
+  /** Each row's reversal [T, B] (row t·B + b ↔ (len_b − 1 − t)·B + b inside the length), D = 2. */
+  rev: GPUBuffer;
+  /** Token ids reversed per row, and their rows by token (the reverse direction's layer 0). */
+  idsRev: GPUBuffer;
+  idsByTokenRev: GPUBuffer;
+  /** Layer k's input [T, B, I_k] (k = L: the head's), and its reversal for D = 2. */
+  X: GPUBuffer[];
+  Xr: GPUBuffer[];
+  /** masks: input [T, B, I_0]; layers[k] on layer k's input [T, B, D·H] (k ≥ 1; k = L the head's). */
+  maskIn: GPUBuffer;
+  maskL: GPUBuffer[];
+  /** Loss weights per row [T, B] (lengths), d loss / d (head input) [T, B, D·H], d input [T, B, max I_k] and its reversal. */
+  weights: GPUBuffer;
+  dZ: GPUBuffer;
+  dX: GPUBuffer;
+  dXr: GPUBuffer;
+}
+
 export class GpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly deviceName: string;
@@ -150,7 +195,11 @@ export class GpuBackend implements Backend {
   private readonly owner: BufferOwner;
   private readonly lay: Layout;
   private readonly G: number;
-  private readonly params: GPUBuffer;
+  /** The parameters (and the zero block, Layout.alloc); generation may swap in a copy while it records (generationParams). */
+  private params: GPUBuffer;
+  /** Directions D, and units L·D (a recurrence each). */
+  private readonly D: number;
+  private readonly units: number;
   // Training state, allocated on first use: a model that only runs forward or generates holds
   // just its parameters and workspace.
   private gradsBuf: GPUBuffer | null = null;
@@ -199,8 +248,9 @@ export class GpuBackend implements Backend {
     this.owner = new BufferOwner(this.device, poison);
     this.lay = layoutOf(cfg);
     this.G = gateCount(cfg.cell);
-    const n = this.lay.total;
-    this.params = this.owner.storage('params', n);
+    this.D = directions(cfg);
+    this.units = stateLayers(cfg);
+    this.params = this.owner.storage('params', this.lay.alloc);
     this.scalars = this.owner.storage('scalars', 4);
     this.optUniform = this.owner.uniform('optimizer', 48);
     this.sampling = this.owner.uniform('sampling', 32);
@@ -216,7 +266,7 @@ export class GpuBackend implements Backend {
 
   private get grads(): GPUBuffer {
     if (!this.gradsBuf) {
-      this.gradsBuf = this.owner.storage('grads', this.lay.total);
+      this.gradsBuf = this.owner.storage('grads', this.lay.alloc);
       // the padding between parameters is never written by a kernel but is summed into ‖g‖
       for (const sp of parameterSpecs(this.cfg)) {
         const end = this.lay.offset.get(sp.name)! + sizeOf(sp.shape);
@@ -241,7 +291,7 @@ export class GpuBackend implements Backend {
   }
 
   setParameters(params: Map<string, ArrayLike<number>>): void {
-    const flat = new Float32Array(this.lay.total);
+    const flat = new Float32Array(this.lay.alloc);
     for (const [name, off] of this.lay.offset) flat.set(params.get(name)!, off);
     this.device.queue.writeBuffer(this.params, 0, flat);
   }
@@ -266,14 +316,14 @@ export class GpuBackend implements Backend {
    * The workspace for a (B, T, input kind), kept among the last few used so that alternating
    * shapes (training batches and single-step predictions, say) do not rebuild buffers and plans.
    */
-  private workspace(B: number, T: number, tokens: boolean): Workspace {
+  private workspace(B: number, T: number, tokens: boolean, general: { masked: boolean; inputMask: boolean } | null = null): Workspace {
     this.lastBatch = B;
-    const key = `${B}:${T}:${tokens}`;
+    const key = `${B}:${T}:${tokens}:${general ? `g${+general.masked}${+general.inputMask}` : 'c'}`;
     let w = this.workspaces.get(key);
     if (w) {
       this.workspaces.delete(key); // re-inserted below: most recently used last
     } else {
-      w = this.makeWorkspace(B, T, tokens, B * T);
+      w = this.makeWorkspace(B, T, tokens, B * T, general);
       if (this.workspaces.size >= GpuBackend.WORKSPACES) {
         const [oldest, old] = this.workspaces.entries().next().value as [string, Workspace];
         this.workspaces.delete(oldest);
@@ -288,14 +338,17 @@ export class GpuBackend implements Backend {
   private readonly workspaces = new Map<string, Workspace>();
 
   private freeWorkspace(w: Workspace): void {
-    for (const b of [w.ids, w.idsByToken, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra]) {
+    const g = w.general;
+    const routed = g ? [g.rev, g.idsRev, g.idsByTokenRev, ...g.X, ...g.Xr, g.maskIn, ...g.maskL, g.weights, g.dZ, g.dX, g.dXr] : [];
+    for (const b of new Set([w.ids, w.idsByToken, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra, ...routed])) {
       if (b !== this.dummy) this.owner.release(b);
     }
   }
 
   /** idsLen: token slots (generation keeps P + N ids in a T = P + N − 1 step workspace). */
-  private makeWorkspace(B: number, T: number, tokens: boolean, idsLen: number): Workspace {
-    const { hiddenSize: H, outputSize: O, inputSize: I, numLayers: L } = this.cfg;
+  private makeWorkspace(B: number, T: number, tokens: boolean, idsLen: number, general: { masked: boolean; inputMask: boolean } | null = null): Workspace {
+    const { hiddenSize: H, outputSize: O, inputSize: I } = this.cfg;
+    const L = this.units;
     const GH = this.G * H;
     const s = (label: string, n: number): GPUBuffer => this.owner.storage(label, n);
     const lstm = hasCellState(this.cfg);
@@ -309,6 +362,7 @@ export class GpuBackend implements Backend {
       B,
       T,
       tokens,
+      general: general && this.generalShape(B, T, tokens, general),
       ids: tokens ? s('input ids', idsLen) : this.dummy,
       idsByToken: this.dummy, // CPU adapters: allocated on the first upload of token ids
       x: tokens ? this.dummy : s('input x', B * T * I),
@@ -558,25 +612,31 @@ export class GpuBackend implements Backend {
    * leading dimension `ld` (through `part` when M is split). The vocabulary goes in VCN chunks of
    * VCH ≤ 64 entries, as even as they come (V = 65: two of 33).
    */
-  private colTokens(ws: Workspace, part: GPUBuffer, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number): Op[] {
+  private colTokens(ws: Workspace, part: GPUBuffer, M: number, N: number, dY: GPUBuffer, V: number, out: number, ld: number, d = 0): Op[] {
     if (this.variant === 'cpu') {
-      return [this.op('colTokensCsr', { M, N, V, OUT_OFF: out, LD_N: ld, LD_V: 1 }, [dY, ws.idsByToken, this.grads], N * V, null)];
+      return [this.op('colTokensCsr', { M, N, V, OUT_OFF: out, LD_N: ld, LD_V: 1 }, [dY, d ? ws.general!.idsByTokenRev : ws.idsByToken, this.grads], N * V, null)];
     }
+    const ids = d ? ws.general!.idsRev : ws.ids;
     const VCN = Math.ceil(V / 64);
     const VCH = Math.ceil(V / VCN);
     const { chunks, rows } = this.colChunks(M, N, V);
     const c = { M, N, V, VCH, VCN, ROWS: rows };
     const wgs: [number, number] = [Math.ceil(N / 64), VCN * chunks];
-    if (chunks === 1) return [this.op('colTokens', { ...c, OUT_OFF: out, LD_N: ld }, [dY, ws.ids, this.grads], wgs, null)];
+    if (chunks === 1) return [this.op('colTokens', { ...c, OUT_OFF: out, LD_N: ld }, [dY, ids, this.grads], wgs, null)];
     return [
-      this.op('colTokens', { ...c, OUT_OFF: 0, LD_N: 1, LD_V: N, LD_C: V * N }, [dY, ws.ids, part], wgs, null),
+      this.op('colTokens', { ...c, OUT_OFF: 0, LD_N: 1, LD_V: N, LD_C: V * N }, [dY, ids, part], wgs, null),
       this.op('colChunks', { M, N, V, CHUNKS: chunks, OUT_OFF: out, LD_N: ld }, [part, this.dummy, this.grads], N * V, null),
     ];
   }
 
-  /** Projection of layer k's inputs for steps [entry's t0, +nsteps): A = W_ih x + b_ih. */
+  /**
+   * Projection of unit k's inputs for steps [entry's t0, +nsteps): A = W_ih x + b_ih (the classic
+   * plan's layers, and layer 0 of token ids in the general one, whose units are k·D + d).
+   */
   private projOp(ws: Workspace, k: number, entry: number, nsteps: number): Op {
     const l = this.lay.layers[k];
+    const d = k % this.D;
+    k = Math.floor(k / this.D);
     const { hiddenSize: H, inputSize: I } = this.cfg;
     const GH = this.G * H;
     return this.op(
@@ -585,7 +645,7 @@ export class GpuBackend implements Backend {
         N: GH, B: ws.B, K1: H, K2: I, W1_OFF: l.wih, W1_LD: l.wihLd, W2_OFF: l.wih, W2_LD: l.wihLd,
         BIAS_OFF: l.bih, USE_ACT: k > 0, ACT_SLOT: 1, USE_X: k === 0, X_TOKENS: ws.tokens,
       },
-      [this.params, k > 0 ? ws.hs[k - 1] : this.dummy, ws.x, ws.ids, ws.A[k]],
+      [this.params, k > 0 ? ws.hs[k - 1] : this.dummy, ws.x, this.idsOf(ws, d), ws.A[k * this.D + d]],
       nsteps * ws.B * GH,
       ws,
       entry,
@@ -596,11 +656,12 @@ export class GpuBackend implements Backend {
   private stepArgs(ws: Workspace, k: number): { c: Constants; bufs: GPUBuffer[] } {
     const l = this.lay.layers[k];
     const fuse = this.fusesTokens(ws, k);
+    const ids = fuse ? this.idsOf(ws, k % this.D) : this.dummy;
     const c = {
       H: this.cfg.hiddenSize, B: ws.B, CELL: this.cellCode(), ACT: this.actCode(), WHH_OFF: l.whh, WHH_LD: l.whhLd, BHH_OFF: l.bhh, HAS_BHH: l.hasBhh,
       ...(fuse ? { A_TOKENS: true, WIH_OFF: l.wih, WIH_LD: l.wihLd, BIH_OFF: l.bih } : {}),
     };
-    return { c, bufs: [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], fuse ? ws.ids : this.dummy] };
+    return { c, bufs: [this.params, ws.A[k], ws.hs[k], ws.cs[k], ws.cache[k], ids] };
   }
 
   /** The BPTT kernels' constants and buffers for layer k (shaders/bptt.wgsl). */
@@ -715,8 +776,13 @@ export class GpuBackend implements Backend {
    * (shaders/step.wgsl A_TOKENS) instead of a projection pass: the team kernels' layer 0 of one-hot
    * inputs (the pass wrote and the step read back T·B·G·H floats; SwiftShader pays per load).
    */
-  private fusesTokens(ws: Workspace, k: number): boolean {
-    return this.team && k === 0 && ws.tokens;
+  private fusesTokens(ws: Workspace, u: number): boolean {
+    return this.team && u < this.D && ws.tokens && this.lay.emb < 0;
+  }
+
+  /** The token ids direction d reads: as given, or reversed within each row's length. */
+  private idsOf(ws: Workspace, d: number): GPUBuffer {
+    return d ? ws.general!.idsRev : ws.ids;
   }
 
   /**
@@ -762,7 +828,195 @@ export class GpuBackend implements Backend {
     return this.op(dir === 'forward' ? 'seqForward' : 'seqBackward', c, bufs, [Math.ceil(ws.B / 4), 1], ws, ws.T);
   }
 
+  // ---- the general plan: embeddings, bidirectional stacks, lengths, dropout, no head ------------
+
+  /**
+   * Whether a call takes the general plan: the model needs it (an embedding, two directions, no
+   * head, no biases… anything but the classic stack), or the call has lengths or dropout masks.
+   */
+  private generalMode(input: SeqInput, masks: DropoutMasks | null): { masked: boolean; inputMask: boolean } | null {
+    const c = this.cfg;
+    const needs = c.cell !== 'tutorial' && (c.embeddingDim > 0 || c.bidirectional || !c.head || !c.bias);
+    const masked = !!input.lengths || !!masks;
+    if (!needs && !masked) return null;
+    if (c.cell === 'tutorial') throw new WebGpuUnavailableError('the tutorial model takes no lengths on the GPU backend (use the CPU backend)');
+    return { masked, inputMask: !!masks?.input };
+  }
+
+  private generalShape(B: number, T: number, tokens: boolean, g: { masked: boolean; inputMask: boolean }): GeneralShape {
+    const M = B * T;
+    const { hiddenSize: H, numLayers: L } = this.cfg;
+    const DH = this.D * H;
+    const s = (label: string, n: number): GPUBuffer => this.owner.storage(label, n);
+    const two = this.D === 2;
+    const hasX0 = !tokens || this.lay.emb >= 0;
+    const maxI = Math.max(DH, layerInputSize(this.cfg, 0));
+    return {
+      masked: g.masked,
+      inputMask: g.inputMask,
+      rev: two ? s('row reversal', M) : this.dummy,
+      idsRev: two && tokens ? s('input ids reversed', M) : this.dummy,
+      idsByTokenRev: this.dummy, // CPU adapters, allocated with the first upload
+      X: Array.from({ length: L + 1 }, (_, k) =>
+        (k === 0 && !hasX0) || (k === L && !this.cfg.head) ? this.dummy : s(`input of layer ${k}`, M * (k === 0 ? layerInputSize(this.cfg, 0) : DH)),
+      ),
+      Xr: Array.from({ length: L }, (_, k) => (two && (k > 0 || hasX0) ? s(`input of layer ${k}, reversed`, M * layerInputSize(this.cfg, k)) : this.dummy)),
+      maskIn: g.inputMask ? s('input dropout', M * layerInputSize(this.cfg, 0)) : this.dummy,
+      maskL: Array.from({ length: L + 1 }, (_, k) => (g.masked && k > 0 ? s(`mask of layer ${k}`, M * DH) : this.dummy)),
+      weights: s('loss weights', M),
+      dZ: s('d output', M * DH),
+      dX: s('d input', M * maxI),
+      dXr: two ? s('d input, reversed', M * maxI) : this.dummy,
+    };
+  }
+
+  /**
+   * out[r] (+)= src[i(r)] ⊙ mask over M rows of C floats (shaders/route.wgsl gather); `idx` null
+   * for the identity, `mask` [buffer, leading dimension, offset, indexed by the source row] or null.
+   */
+  private route(
+    M: number, C: number,
+    src: [GPUBuffer, number, number], // buffer, offset, leading dimension
+    idx: GPUBuffer | null,
+    out: [GPUBuffer, number, number],
+    mask: [GPUBuffer, number, number, boolean] | null = null,
+    acc = false,
+  ): Op {
+    const c = {
+      ROWS: M, C, IN_OFF: src[1], LD_IN: src[2], OUT_OFF: out[1], LD_OUT: out[2], ACC: acc, IDENTITY: idx === null,
+      HAS_MASK: mask !== null, LD_MASK: mask?.[1] ?? 1, MASK_OFF: mask?.[2] ?? 0, MASK_BY_SRC: mask?.[3] ?? false,
+    };
+    return this.op('routeGather', c, [src[0], idx ?? this.dummy, mask?.[0] ?? this.dummy, out[0]], M * C, null);
+  }
+
+  /** A layer's recurrences for unit u: one dispatch, or one per step (as the classic plan picks). */
+  private recurrence(ws: Workspace, u: number, plan: Plan): void {
+    const p = this.persistent(ws.B);
+    if (p) plan.push(this.transposeOp(u), this.sequenceOp(ws, u, 'forward', p));
+    else if (this.teamSequence(ws.B)) plan.push(this.teamSequenceOp(ws, u, 'forward'));
+    else for (let t = 0; t < ws.T; t++) plan.push(this.stepOp(ws, u, t));
+  }
+
+  private bptt(ws: Workspace, u: number, plan: Plan): void {
+    const p = this.persistent(ws.B);
+    if (p) plan.push(this.sequenceOp(ws, u, 'backward', p));
+    else if (this.teamSequence(ws.B)) plan.push(this.teamSequenceOp(ws, u, 'backward'));
+    else {
+      for (let t = ws.T - 1; t >= 0; t--) plan.push(this.backOp(ws, u, t, false));
+      plan.push(this.backOp(ws, u, 0, true));
+    }
+  }
+
+  /**
+   * The general forward, time-major, M = T·B rows. Layer 0's input X_0 is the embedding's rows (a
+   * gather from the parameters by token id, times the input dropout) or the floats (times it), or
+   * none for one-hot ids (the column gather, as in the classic plan). Each unit u = k·D + d projects
+   * its input (the reverse direction a per-row reversal of it, X_r) and runs its recurrence; the
+   * reverse direction keeps its states in the order it took its steps. Layer k's output X_{k+1}
+   * [M, D·H] is both directions' states routed back to time order, times the mask of the next
+   * layer's input (dropout ⊙ lengths); the top's goes to the head (or is the output).
+   */
+  private generalForwardPlan(ws: Workspace): Plan {
+    const g = ws.general!;
+    const { hiddenSize: H, numLayers: L, outputSize: O } = this.cfg;
+    const { B, T } = ws;
+    const M = B * T;
+    const D = this.D;
+    const DH = D * H;
+    const GH = this.G * H;
+    const I0 = layerInputSize(this.cfg, 0);
+    const plan: Plan = [];
+    const inMask: [GPUBuffer, number, number, boolean] | null = g.inputMask ? [g.maskIn, I0, 0, false] : null;
+    if (this.lay.emb >= 0) plan.push(this.route(M, I0, [this.params, this.lay.emb, I0], ws.ids, [g.X[0], 0, I0], inMask));
+    else if (!ws.tokens) plan.push(this.route(M, I0, [ws.x, 0, I0], null, [g.X[0], 0, I0], inMask));
+    const hasX0 = g.X[0] !== this.dummy;
+    for (let k = 0; k < L; k++) {
+      const Ik = layerInputSize(this.cfg, k);
+      const hasX = k > 0 || hasX0;
+      if (D === 2 && hasX) plan.push(this.route(M, Ik, [g.X[k], 0, Ik], g.rev, [g.Xr[k], 0, Ik]));
+      for (let d = 0; d < D; d++) {
+        const u = k * D + d;
+        const l = this.lay.layers[u];
+        if (!hasX) {
+          if (!this.fusesTokens(ws, u)) plan.push(this.projOp(ws, u, T, T));
+        } else plan.push(...this.gemm(M, GH, Ik, [d ? g.Xr[k] : g.X[k], 0, Ik, 1], [this.params, l.wih, 1, l.wihLd], [ws.A[u], 0, GH], l.bih));
+        this.recurrence(ws, u, plan);
+      }
+      const out = k === L - 1 && !this.cfg.head ? ws.logits : g.X[k + 1];
+      for (let d = 0; d < D; d++) {
+        const mask: [GPUBuffer, number, number, boolean] | null = g.masked ? [g.maskL[k + 1], DH, d * H, false] : null;
+        plan.push(this.route(M, H, [ws.hs[k * D + d], B * H, H], d ? g.rev : null, [out, d * H, DH], mask));
+      }
+    }
+    if (this.cfg.head) plan.push(...this.gemm(M, O, DH, [g.X[L], 0, DH, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
+    return plan;
+  }
+
+  /**
+   * The general backward: the head (d fc.weight, d fc.bias, and d Z = dlogits · fc.weight), then
+   * from the top layer down: d output routed into each unit's dH (times the mask, in the unit's
+   * step order), BPTT, the unit's weight gradients, its share of d input (d A · W_ih; the reverse
+   * direction's routed back to time order and added), and last the embedding's gradient, a
+   * scatter-add over the rows grouped by token (after a tied head's share).
+   */
+  private generalBackwardPlan(ws: Workspace): Plan {
+    const g = ws.general!;
+    const { hiddenSize: H, numLayers: L, outputSize: O, inputSize: I } = this.cfg;
+    const { B, T } = ws;
+    const M = B * T;
+    const D = this.D;
+    const DH = D * H;
+    const GH = this.G * H;
+    const lay = this.lay;
+    const plan: Plan = [];
+    const part = this.colPartials(ws);
+    for (const d of ws.dH) plan.push({ kind: 'clear', buffer: d });
+    let dOut = ws.dlogits;
+    if (this.cfg.head) {
+      plan.push(...this.gemm(M, DH, O, [ws.dlogits, 0, O, 1], [this.params, lay.fcW, lay.fcLd, 1], [g.dZ, 0, DH]));
+      plan.push(...this.gemm(O, DH, M, [ws.dlogits, 0, 1, O], [g.X[L], 0, DH, 1], [this.grads, lay.fcW, lay.fcLd], null, ws));
+      plan.push(...this.colBias(part, M, O, ws.dlogits, 0, lay.fcb));
+      dOut = g.dZ;
+    }
+    const hasX0 = g.X[0] !== this.dummy;
+    for (let k = L - 1; k >= 0; k--) {
+      // d (layer k's output) into its units' dH, in each unit's step order
+      for (let d = 0; d < D; d++) {
+        const mask: [GPUBuffer, number, number, boolean] | null = g.masked ? [g.maskL[k + 1], DH, d * H, true] : null;
+        plan.push(this.route(M, H, [dOut, d * H, DH], d ? g.rev : null, [ws.dH[k * D + d], B * H, H], mask));
+      }
+      const Ik = layerInputSize(this.cfg, k);
+      const hasX = k > 0 || hasX0;
+      const needDX = k > 0 || lay.emb >= 0;
+      for (let d = 0; d < D; d++) {
+        const u = k * D + d;
+        const l = lay.layers[u];
+        this.bptt(ws, u, plan);
+        // dW_ih = dAᵀ · X (the direction's own input), or the one-hot columns
+        if (!hasX) plan.push(...this.colTokens(ws, part, M, GH, ws.dAR, I, l.wih, l.wihLd, d));
+        else plan.push(...this.gemm(GH, Ik, M, [ws.dAR, 0, 1, GH], [d ? g.Xr[k] : g.X[k], 0, Ik, 1], [this.grads, l.wih, l.wihLd], null, ws));
+        const dR = this.cfg.cell === 'gru' ? M * GH : 0;
+        plan.push(...this.colBias(part, M, GH, ws.dAR, 0, l.bih, dR === 0 ? l.bhh : null));
+        plan.push(...this.gemm(GH, H, M, [ws.dAR, dR, 1, GH], [ws.hs[u], 0, H, 1], [this.grads, l.whh, l.whhLd], null, ws));
+        if (dR !== 0) plan.push(...this.colBias(part, M, GH, ws.dAR, dR, l.bhh));
+        // d input = dA · W_ih, in the direction's step order
+        if (needDX) plan.push(...this.gemm(M, Ik, GH, [ws.dAR, 0, GH, 1], [this.params, l.wih, l.wihLd, 1], [d ? g.dXr : g.dX, 0, Ik]));
+        plan.push({ kind: 'copy', src: ws.carry[u], srcOff: 0, dst: ws.dh0, dstOff: u * B * H * 4, bytes: B * H * 4 });
+        if (this.cfg.cell === 'lstm') plan.push({ kind: 'copy', src: ws.carry[u], srcOff: B * H * 4, dst: ws.dc0, dstOff: u * B * H * 4, bytes: B * H * 4 });
+      }
+      if (needDX && D === 2) plan.push(this.route(M, Ik, [g.dXr, 0, Ik], g.rev, [g.dX, 0, Ik], null, true));
+      if (k > 0) dOut = g.dX;
+      else if (lay.emb >= 0) {
+        // d E[v] = Σ_{rows of token v} d X_0 ⊙ input mask, after the tied head's share
+        const c = { ROWS: M, C: Ik, V: I, LD_IN: Ik, OUT_OFF: lay.emb, ACC: this.cfg.tied, HAS_MASK: g.inputMask, LD_MASK: Ik };
+        plan.push(this.op('routeScatter', c, [g.dX, ws.idsByToken, g.inputMask ? g.maskIn : this.dummy, this.grads], I * Ik, null));
+      }
+    }
+    return plan;
+  }
+
   private forwardPlan(ws: Workspace): Plan {
+    if (ws.general) return this.generalForwardPlan(ws);
     const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
     const { B, T } = ws;
     const M = T * B;
@@ -788,10 +1042,12 @@ export class GpuBackend implements Backend {
     return plan;
   }
 
-  private lossPlan(ws: Workspace, loss: LossKind): Plan {
-    const code = loss === 'nll' ? 0 : loss === 'nll_last' ? 1 : 2;
+  /** weighted: variable lengths, the rows' weights (and nll_last's targets per row) from upload(). */
+  private lossPlan(ws: Workspace, loss: LossKind, weighted = false): Plan {
+    const code = loss === 'mse' ? 2 : loss === 'nll_last' && !weighted ? 1 : 0;
+    const w = weighted ? ws.general!.weights : this.dummy;
     return [
-      this.op('loss', { O: this.cfg.outputSize, B: ws.B, LOSS: code }, [ws.logits, ws.yIds, ws.yf, ws.dlogits, ws.rowLoss], ws.B * ws.T, ws, ws.T),
+      this.op('loss', { O: this.cfg.outputSize, B: ws.B, LOSS: code, WEIGHTED: weighted }, [ws.logits, ws.yIds, ws.yf, ws.dlogits, ws.rowLoss, w], ws.B * ws.T, ws, ws.T),
       ...this.reduceOps(ws.rowLoss, ws.B * ws.T, false, 0, this.lossPartials(ws)),
     ];
   }
@@ -807,6 +1063,7 @@ export class GpuBackend implements Backend {
 
   /** Head backward, then BPTT layer by layer from the top, then every weight gradient. */
   private backwardPlan(ws: Workspace): Plan {
+    if (ws.general) return this.generalBackwardPlan(ws);
     const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L } = this.cfg;
     const { B, T } = ws;
     const M = T * B;
@@ -936,7 +1193,7 @@ export class GpuBackend implements Backend {
   private ensureStateBuffers(B: number): void {
     if (this.stateH && this.stateBatch === B) return;
     for (const b of [this.stateH, this.stateC]) if (b) this.owner.release(b);
-    const n = this.cfg.numLayers * B * this.cfg.hiddenSize;
+    const n = this.units * B * this.cfg.hiddenSize;
     this.stateH = this.owner.storage('state h', n);
     this.stateC = hasCellState(this.cfg) ? this.owner.storage('state c', n) : null;
     this.stateBatch = B;
@@ -945,8 +1202,12 @@ export class GpuBackend implements Backend {
 
   private carriedValid = false;
 
-  /** Writes h0 (c0) into slot 0 of every layer, and records copying h_T (c_T) out afterwards. */
-  private stateOps(ws: Workspace, state: StateSource): { before: Plan; after: Plan } {
+  /**
+   * Writes h0 (c0) into slot 0 of every unit, and records copying h_n (c_n) out afterwards: slot T,
+   * or with lengths each row's slot len_b (the state after its last real step, in either
+   * direction, since a reverse unit keeps its states in the order it took its steps).
+   */
+  private stateOps(ws: Workspace, state: StateSource, lengths?: Int32Array): { before: Plan; after: Plan } {
     this.ensureStateBuffers(ws.B);
     const { B, T } = ws;
     const bytes = B * this.cfg.hiddenSize * 4;
@@ -955,17 +1216,25 @@ export class GpuBackend implements Backend {
     const lstm = hasCellState(this.cfg);
     if (state.kind === 'given') {
       this.device.queue.writeBuffer(this.stateH!, 0, Float32Array.from(state.state.h));
-      if (lstm) this.device.queue.writeBuffer(this.stateC!, 0, state.state.c ? Float32Array.from(state.state.c) : new Float32Array(this.cfg.numLayers * B * this.cfg.hiddenSize));
+      if (lstm) this.device.queue.writeBuffer(this.stateC!, 0, state.state.c ? Float32Array.from(state.state.c) : new Float32Array(this.units * B * this.cfg.hiddenSize));
     } else if (state.kind === 'zeros' || !this.carriedValid) {
       before.push({ kind: 'clear', buffer: this.stateH! });
       if (lstm) before.push({ kind: 'clear', buffer: this.stateC! });
     }
-    for (let k = 0; k < this.cfg.numLayers; k++) {
+    const row = this.cfg.hiddenSize * 4;
+    const out = (src: GPUBuffer, dst: GPUBuffer, k: number): void => {
+      if (!lengths) {
+        after.push({ kind: 'copy', src, srcOff: T * bytes, dst, dstOff: k * bytes, bytes });
+        return;
+      }
+      for (let b = 0; b < B; b++) after.push({ kind: 'copy', src, srcOff: lengths[b] * bytes + b * row, dst, dstOff: k * bytes + b * row, bytes: row });
+    };
+    for (let k = 0; k < this.units; k++) {
       before.push({ kind: 'copy', src: this.stateH!, srcOff: k * bytes, dst: ws.hs[k], dstOff: 0, bytes });
-      after.push({ kind: 'copy', src: ws.hs[k], srcOff: T * bytes, dst: this.stateH!, dstOff: k * bytes, bytes });
+      out(ws.hs[k], this.stateH!, k);
       if (lstm) {
         before.push({ kind: 'copy', src: this.stateC!, srcOff: k * bytes, dst: ws.cs[k], dstOff: 0, bytes });
-        after.push({ kind: 'copy', src: ws.cs[k], srcOff: T * bytes, dst: this.stateC!, dstOff: k * bytes, bytes });
+        out(ws.cs[k], this.stateC!, k);
       }
     }
     this.carriedValid = true;
@@ -988,10 +1257,82 @@ export class GpuBackend implements Backend {
   // ---- the Backend contract ---------------------------------------------------------------------
 
   /** Every call's start: its workspace, the inputs (and targets) uploaded, the state copied in and out. */
-  private begin(input: SeqInput, state: StateSource, targets?: SeqTargets): { ws: Workspace; before: Plan; after: Plan } {
-    const ws = this.workspace(input.batch, input.steps, !!input.ids);
+  private begin(input: SeqInput, state: StateSource, targets?: SeqTargets, masks: DropoutMasks | null = null): { ws: Workspace; before: Plan; after: Plan } {
+    const ws = this.workspace(input.batch, input.steps, !!input.ids, this.generalMode(input, masks));
     this.upload(ws, input, targets);
-    return { ws, ...this.stateOps(ws, state) };
+    if (ws.general) this.uploadRoutes(ws, input, masks, targets);
+    return { ws, ...this.stateOps(ws, state, input.lengths) };
+  }
+
+  /**
+   * The general plan's per-call data: each row's reversal and the reversed ids (D = 2), the masks
+   * (dropout ⊙ lengths, time-major), and with lengths the loss weights (1 / real rows, 0 past a
+   * length; nll_last: 1 / B at each row's last real step, its target put there).
+   */
+  private uploadRoutes(ws: Workspace, input: SeqInput, masks: DropoutMasks | null, targets?: SeqTargets): void {
+    const g = ws.general!;
+    const q = this.device.queue;
+    const { B, T } = ws;
+    const M = B * T;
+    const { hiddenSize: H, numLayers: L, outputSize: O, inputSize: V } = this.cfg;
+    const DH = this.D * H;
+    const len = (b: number): number => (input.lengths ? input.lengths[b] : T);
+    const ids = input.ids ? timeMajor(new Uint32Array(M), input.ids, B, T, 1) : null;
+    if (ids && (this.lay.emb >= 0 || this.variant === 'cpu')) {
+      if (ws.idsByToken === this.dummy) ws.idsByToken = this.owner.storage('input rows by token', V + 1 + M);
+      q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, V));
+    }
+    if (this.D === 2) {
+      const rev = new Uint32Array(M);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) rev[t * B + b] = t < len(b) ? (len(b) - 1 - t) * B + b : t * B + b;
+      q.writeBuffer(g.rev, 0, rev);
+      if (ids) {
+        const idsRev = rev.map((i) => ids[i]);
+        q.writeBuffer(g.idsRev, 0, idsRev);
+        if (this.variant === 'cpu') {
+          if (g.idsByTokenRev === this.dummy) g.idsByTokenRev = this.owner.storage('input rows by token, reversed', V + 1 + M);
+          q.writeBuffer(g.idsByTokenRev, 0, rowsByToken(idsRev, V));
+        }
+      }
+    }
+    if (g.masked) {
+      for (let k = 1; k <= L; k++) {
+        const drop = k < L ? masks?.layers[k] : masks?.output;
+        const m = new Float32Array(M * DH);
+        for (let b = 0; b < B; b++) {
+          for (let t = 0; t < len(b); t++) {
+            for (let j = 0; j < DH; j++) m[(t * B + b) * DH + j] = drop ? drop[(b * T + t) * DH + j] : 1;
+          }
+        }
+        q.writeBuffer(g.maskL[k], 0, m);
+      }
+    }
+    if (g.inputMask) {
+      const I0 = layerInputSize(this.cfg, 0);
+      q.writeBuffer(g.maskIn, 0, timeMajor(new Float32Array(M * I0), masks!.input!, B, T, I0));
+    }
+    if (input.lengths && targets) {
+      const w = new Float32Array(M);
+      let real = 0;
+      for (let b = 0; b < B; b++) real += len(b);
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < len(b); t++) {
+          if (targets.y) w[t * B + b] = 1 / (real * O);
+          else if (targets.ids!.length === M) w[t * B + b] = 1 / real;
+          else if (t === len(b) - 1) w[t * B + b] = 1 / B;
+        }
+      }
+      q.writeBuffer(g.weights, 0, w);
+      if (targets.ids) {
+        // per row, 0 past a length (padding targets may hold anything)
+        const y = new Uint32Array(M);
+        for (let b = 0; b < B; b++) {
+          if (targets.ids.length === M) for (let t = 0; t < len(b); t++) y[t * B + b] = targets.ids[b * T + t];
+          else y[(len(b) - 1) * B + b] = targets.ids[b];
+        }
+        q.writeBuffer(ws.yIds, 0, y);
+      }
+    }
   }
 
   async predict(input: SeqInput, state: StateSource): Promise<PredictResult> {
@@ -1004,7 +1345,8 @@ export class GpuBackend implements Backend {
   /** The head's output (batch-first) and the state the call ended in. */
   private async readOutputs(ws: Workspace): Promise<PredictResult> {
     const { B, T } = ws;
-    const { outputSize: O, numLayers: L, hiddenSize: H } = this.cfg;
+    const { outputSize: O, hiddenSize: H } = this.cfg;
+    const L = this.units;
     const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
     const hN = Float64Array.from(await this.read(this.stateH!, L * B * H));
     const cN = this.stateC ? Float64Array.from(await this.read(this.stateC, L * B * H)) : null;
@@ -1015,7 +1357,7 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
-    return this.paced(callKind('forward', ws), enc, () => this.readForward(ws));
+    return this.paced(callKind('forward', ws), enc, () => this.readForward(ws, input.lengths));
   }
 
   /**
@@ -1031,15 +1373,23 @@ export class GpuBackend implements Backend {
     return out;
   }
 
-  private async readForward(ws: Workspace): Promise<ForwardResult> {
+  /** Every layer's states [L, B, T, D·H], batch-first, in time order, zero past a row's length. */
+  private async readForward(ws: Workspace, lengths?: Int32Array): Promise<ForwardResult> {
     const { B, T } = ws;
     const { hiddenSize: H, numLayers: L } = this.cfg;
+    const D = this.D;
     const seq = async (bufs: GPUBuffer[]): Promise<Float64Array> => {
-      const out = new Float64Array(L * B * T * H);
-      for (let k = 0; k < L; k++) {
-        const s = await this.read(bufs[k], (T + 1) * B * H);
-        for (let t = 0; t < T; t++) {
-          for (let b = 0; b < B; b++) out.set(s.subarray(((t + 1) * B + b) * H, ((t + 1) * B + b + 1) * H), ((k * B + b) * T + t) * H);
+      const out = new Float64Array(L * B * T * D * H);
+      for (let u = 0; u < this.units; u++) {
+        const k = Math.floor(u / D);
+        const d = u % D;
+        const s = await this.read(bufs[u], (T + 1) * B * H);
+        for (let b = 0; b < B; b++) {
+          const len = lengths ? lengths[b] : T;
+          for (let t = 0; t < len; t++) {
+            const slot = (d ? len - 1 - t : t) + 1; // a reverse unit's states are in its step order
+            out.set(s.subarray((slot * B + b) * H, (slot * B + b + 1) * H), (((k * B + b) * T + t) * D + d) * H);
+          }
         }
       }
       return out;
@@ -1051,14 +1401,15 @@ export class GpuBackend implements Backend {
     };
   }
 
-  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<GradientResult> {
-    const { ws, before, after } = this.begin(input, state, targets);
-    const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
+  async gradients(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource, masks: DropoutMasks | null): Promise<GradientResult> {
+    const { ws, before, after } = this.begin(input, state, targets, masks);
+    const weighted = !!input.lengths;
+    const lossPlan = this.cachedPlan(ws, `loss:${loss}:${weighted}`, () => this.lossPlan(ws, loss, weighted));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after, ...lossPlan, ...back]);
     return this.paced(callKind(`gradients:${loss}`, ws), enc, async () => {
-      const n = this.cfg.numLayers * ws.B * this.cfg.hiddenSize;
+      const n = this.units * ws.B * this.cfg.hiddenSize;
       const value = (await this.read(this.scalars, 1))[0];
       const grads = this.split(await this.read(this.grads, this.lay.total));
       const dh0 = Float64Array.from(await this.read(ws.dh0, n));
@@ -1069,7 +1420,8 @@ export class GpuBackend implements Backend {
 
   async evaluate(input: SeqInput, targets: SeqTargets, loss: LossKind, state: StateSource): Promise<number> {
     const { ws, before, after } = this.begin(input, state, targets);
-    const lossPlan = this.cachedPlan(ws, `loss:${loss}`, () => this.lossPlan(ws, loss));
+    const weighted = !!input.lengths;
+    const lossPlan = this.cachedPlan(ws, `loss:${loss}:${weighted}`, () => this.lossPlan(ws, loss, weighted));
     const [value] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan], callKind(`evaluate:${loss}`, ws));
     return value;
   }
@@ -1117,9 +1469,9 @@ export class GpuBackend implements Backend {
 
   private update: Plan | null = null;
 
-  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource): Promise<StepResult> {
+  async trainStep(input: SeqInput, targets: SeqTargets, state: StateSource, masks: DropoutMasks | null): Promise<StepResult> {
     const o = this.opts!;
-    const { ws, before, after } = this.begin(input, state, targets);
+    const { ws, before, after } = this.begin(input, state, targets, masks);
     this.optStep++;
     const t = this.optStep;
     const { lr, momentum, beta1, beta2, eps } = o.optimizer;
@@ -1127,7 +1479,8 @@ export class GpuBackend implements Backend {
     new Float32Array(u, 0, 8).set([lr, momentum, beta1, beta2, eps, lr / (1 - beta1 ** t), Math.sqrt(1 - beta2 ** t), o.clip ?? 0]);
     new Uint32Array(u, 32, 1)[0] = t === 1 ? 1 : 0;
     this.device.queue.writeBuffer(this.optUniform, 0, u);
-    const lossPlan = this.cachedPlan(ws, `loss:${o.loss}`, () => this.lossPlan(ws, o.loss));
+    const weighted = !!input.lengths;
+    const lossPlan = this.cachedPlan(ws, `loss:${o.loss}:${weighted}`, () => this.lossPlan(ws, o.loss, weighted));
     const back = this.cachedPlan(ws, 'backward', () => this.backwardPlan(ws));
     this.update ??= this.updatePlan();
     const [loss, normSq] = await this.submitWithScalars([...before, ...ws.forward, ...after, ...lossPlan, ...back, ...this.update], callKind(`train:${o.loss}`, ws));
@@ -1147,7 +1500,8 @@ export class GpuBackend implements Backend {
     if (!this.gen || this.gen.key !== key) {
       if (this.gen) this.freeWorkspace(this.gen.ws);
       const ws = this.makeWorkspace(1, fused ? 1 : P + length - 1, true, P + length);
-      this.gen = { key, ws, plan: fused ? this.fusedGenerationPlan(ws, fused) : this.stepwiseGenerationPlan(ws, P, length) };
+      const build = (): Plan => (fused ? this.fusedGenerationPlan(ws, fused) : this.stepwiseGenerationPlan(ws, P, length));
+      this.gen = { key, ws, plan: this.lay.emb >= 0 ? this.embeddedGeneration(ws, build) : build() };
     }
     const { ws, plan } = this.gen;
     this.device.queue.writeBuffer(ws.ids, 0, Uint32Array.from(prime));
@@ -1203,6 +1557,34 @@ export class GpuBackend implements Backend {
     return null;
   }
 
+  /**
+   * Generation for an embedding model: the token kernels gather W_ih's columns by id, so they get
+   * W_eff = W_ih · Eᵀ [G·H, V] (W_eff[:, v] = W_ih E[v], the same product), computed at the start
+   * of each generation into a copy of the parameters that holds it after them; the plan is
+   * recorded against that copy with layer 0's W_ih pointed at W_eff.
+   */
+  private embeddedGeneration(ws: Workspace, build: () => Plan): Plan {
+    const { inputSize: V, embeddingDim: E, hiddenSize: H } = this.cfg;
+    const GH = this.G * H;
+    const l0 = this.lay.layers[0];
+    const eff = this.lay.alloc;
+    const copy = this.owner.storage('parameters and W_ih · Eᵀ for generation', eff + GH * V);
+    ws.extra.push(copy);
+    const prefix: Plan = [
+      { kind: 'copy', src: this.params, srcOff: 0, dst: copy, dstOff: 0, bytes: eff * 4 },
+      ...this.gemm(GH, V, E, [this.params, l0.wih, E, 1], [this.params, this.lay.emb, 1, E], [copy, eff, V]),
+    ];
+    const params = this.params;
+    this.params = copy;
+    this.lay.layers[0] = { ...l0, wih: eff, wihLd: V };
+    try {
+      return [...prefix, ...build()];
+    } finally {
+      this.params = params;
+      this.lay.layers[0] = l0;
+    }
+  }
+
   private fusedGenerationPlan(ws: Workspace, g: GenerationSplit): Plan {
     const { hiddenSize: H, numLayers: L, outputSize: O } = this.cfg;
     const meta = new Uint32Array(L * 5 + 3);
@@ -1237,7 +1619,7 @@ export class GpuBackend implements Backend {
 
   async lastState(): Promise<RecurrentState | null> {
     if (!this.stateH || !this.carriedValid) return null;
-    const n = this.cfg.numLayers * this.stateBatch * this.cfg.hiddenSize;
+    const n = this.units * this.stateBatch * this.cfg.hiddenSize;
     const h = Float64Array.from(await this.read(this.stateH, n));
     const c = this.stateC ? Float64Array.from(await this.read(this.stateC, n)) : undefined;
     return { h, c };

@@ -30,6 +30,7 @@ import sample from '../../shaders/sample.wgsl?raw';
 import generate from '../../shaders/generate.wgsl?raw';
 import sequence from '../../shaders/sequence.wgsl?raw';
 import transpose from '../../shaders/transpose.wgsl?raw';
+import route from '../../shaders/route.wgsl?raw';
 import { SHADER_STAGE_COMPUTE } from './buffers.js';
 import { rowProductWgsl } from './rows.js';
 
@@ -76,7 +77,9 @@ const KERNELS = {
   colTokens: { src: colgrad, entry: 'tokens', bindings: 'rrw' },
   colChunks: { src: colgrad, entry: 'chunks', bindings: 'rrw' },
   colTokensCsr: { src: colgrad, entry: 'tokens_csr', bindings: 'rrw' },
-  loss: { src: loss, entry: 'main', bindings: 'rrrwwd' },
+  loss: { src: loss, entry: 'main', bindings: 'rrrwwdr' },
+  routeGather: { src: route, entry: 'gather', bindings: 'rrrw' },
+  routeScatter: { src: route, entry: 'scatter_csr', bindings: 'rrrw' },
   reduce: { src: reduce, entry: 'main', bindings: 'rw' },
   optim: { src: optim, entry: 'main', bindings: 'wrwwru' },
   sample: { src: sample, entry: 'main', bindings: 'rwud' },
