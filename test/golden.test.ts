@@ -138,3 +138,34 @@ describe('the golden runner on cases it was not shipped with', () => {
     expect(rows.find((r) => r.quantity === 'loss')!.err).toBeGreaterThan(5e-7);
   });
 });
+
+// PyTorch modules under their own names (test/fixtures/golden-models, tools/golden/make_models.py):
+// word_language_model's RNNModel (tied LSTM, GRU, relu RNN), the names tutorial's CharRNN over
+// packed names, a bidirectional LSTM tagger over packed sequences, a GRU without biases; and
+// word_language_model weights trained by its own loop. Each is read by fromSafetensors with no
+// description given, so the inference of the architecture is under test too.
+const MODELS = fileURLToPath(new URL('./fixtures/golden-models/', import.meta.url));
+const modelIndex = JSON.parse(readFileSync(join(MODELS, 'index.json'), 'utf8')) as { cases: string[]; trained: string[] };
+
+describe('PyTorch modules under their own names, on both backends', () => {
+  it('ships the six module cases of issue 15 and four trained word_language_model files', () => {
+    expect(modelIndex.cases).toEqual(['wlm_lstm_tied', 'wlm_gru', 'wlm_rnn_relu', 'names_charrnn_packed', 'bilstm_tagger_packed', 'gru_nobias_floats']);
+    expect(modelIndex.trained.length).toBe(4);
+  });
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    for (const name of [...modelIndex.cases, ...modelIndex.trained]) {
+      it(`reproduces PyTorch on ${name} (${backend})`, async () => {
+        const rows = await runGoldenCase(join(MODELS, name), backend, backend === 'webgpu' ? await nodeGpu() : undefined);
+        expect(failures(rows)).toEqual([]);
+        const cj = JSON.parse(readFileSync(join(MODELS, name, 'case.json'), 'utf8')) as { named_parameters?: string[]; files?: Record<string, string[]> };
+        if (cj.named_parameters) {
+          // outputs, the loss twice, every gradient and both optimizer steps, the saved keys
+          for (const p of cj.named_parameters) {
+            for (const q of [`grad.${p}`, `after_adam.${p}`, `after_sgd.${p}`]) expect(rows.some((r) => r.quantity === q), q).toBe(true);
+          }
+          expect(rows.some((r) => r.quantity === 'saved state_dict keys')).toBe(true);
+        } else expect(rows.length).toBe(Object.keys(cj.files!).length);
+      });
+    }
+  }
+});

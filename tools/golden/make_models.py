@@ -279,6 +279,93 @@ def nobias_case(seed):
                      {'x': x, 'targets': y.int()}, run)
 
 
+# --- word_language_model weights trained by the upstream loop ---------------------------------
+# A few hundred steps of upstream main.py's loop (SGD lr 20, clip 0.25, bptt 12, dropout 0.2,
+# batchify / get_batch / repackage_hidden) on the first words of tiny-shakespeare, then the eval-mode
+# mean NLL (float64, from the f32-rounded weights) of a held-out batch, from a zero state. Written:
+# weights.safetensors (the state_dict, both names when tied), and for the tied model
+# weights-no-duplicate.safetensors without decoder.weight and weights-save-model.safetensors as
+# safetensors' save_model keeps it (the alphabetically first name of a shared tensor: decoder.weight).
+
+def corpus(words=20000, vocab=300):
+    path = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'shared', 'data', 'tinyshakespeare', 'input.txt')
+    text = open(path).read().split()[:words]
+    counts = {}
+    for w in text:
+        counts[w] = counts.get(w, 0) + 1
+    keep = sorted(counts, key=lambda w: (-counts[w], w))[:vocab - 1]
+    index = {w: i + 1 for i, w in enumerate(keep)}  # 0 = <unk>
+    return torch.tensor([index.get(w, 0) for w in text]), vocab
+
+
+def trained_case(name, rnn_type, emsize, nhid, nlayers, tied, seed, steps=300):
+    torch.manual_seed(seed)
+    data, ntoken = corpus()
+    train, held = data[:-2000], data[-2000:]
+    bsz, bptt = 16, 12
+
+    def batchify(d, b):
+        n = d.size(0) // b
+        return d[:n * b].view(b, -1).t().contiguous()
+
+    train_data = batchify(train, bsz)
+    model = RNNModel(rnn_type, ntoken, emsize, nhid, nlayers, dropout=0.2, tie_weights=tied)
+    with torch.no_grad():  # upstream init_weights
+        nn.init.uniform_(model.encoder.weight, -0.1, 0.1)
+        nn.init.zeros_(model.decoder.bias)
+        nn.init.uniform_(model.decoder.weight, -0.1, 0.1)
+    model.train()
+    hidden = None
+    i = 0
+    for _ in range(steps):
+        if i + 1 + bptt >= train_data.size(0):
+            i, hidden = 0, None
+        x, y = train_data[i:i + bptt], train_data[i + 1:i + 1 + bptt].reshape(-1)
+        i += bptt
+        if hidden is not None:
+            hidden = tuple(h.detach() for h in hidden) if isinstance(hidden, tuple) else hidden.detach()
+        model.zero_grad()
+        logp, hidden, _ = model(x, hidden)
+        F.nll_loss(logp, y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(p.grad, alpha=-20)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.float().double())
+    model.eval()
+    B, T = 4, 20
+    ids = held[:B * (T + 1)].view(B, T + 1)
+    with torch.no_grad():
+        logp, _, _ = model(ids[:, :T].t().contiguous(), None)
+        nll = F.nll_loss(logp, ids[:, 1:].t().reshape(-1)).item()
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    sd = model.state_dict()
+    files = {'weights.safetensors': list(sd.keys())}
+    if tied:
+        files['weights-no-duplicate.safetensors'] = [k for k in sd if k != 'decoder.weight']
+        files['weights-save-model.safetensors'] = [k for k in sd if k != 'encoder.weight']
+    for f, keys in files.items():
+        write_safetensors(os.path.join(d, f), [(k, sd[k].float().numpy()) for k in keys])
+    write_safetensors(os.path.join(d, 'expected.safetensors'), [('input_ids', ids[:, :T].numpy().astype(np.int32)), ('targets', ids[:, 1:].numpy().astype(np.int32))], {'nll': repr(nll)})
+    with open(os.path.join(d, 'case.json'), 'w') as f:
+        json.dump({'name': name, 'kind': 'trained', 'source': f'word_language_model RNNModel({rnn_type!r}, {ntoken}, {emsize}, {nhid}, {nlayers}, dropout=0.2, tie_weights={tied}), {steps} steps of main.py\'s loop',
+                   'nonlinearity': 'relu' if rnn_type == 'RNN_RELU' else 'tanh', 'batch_size': B, 'seq_len': T, 'files': files, 'nll': nll, 'torch_version': torch.__version__}, f, indent=1)
+    print(name, 'eval nll', nll)
+    return name
+
+
+def make_trained():
+    return [
+        trained_case('wlm_trained_lstm_tied', 'LSTM', 32, 32, 2, True, 11),
+        trained_case('wlm_trained_gru', 'GRU', 24, 32, 2, False, 12),
+        trained_case('wlm_trained_rnn_tanh', 'RNN_TANH', 24, 32, 1, False, 13),
+        trained_case('wlm_trained_rnn_relu', 'RNN_RELU', 24, 32, 2, False, 14),
+    ]
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     names = [
@@ -289,6 +376,7 @@ if __name__ == '__main__':
         tagger_case(1505),
         nobias_case(1506),
     ]
+    trained = make_trained()
     with open(os.path.join(OUT, 'index.json'), 'w') as f:
-        json.dump({'cases': names, 'torch_version': torch.__version__}, f, indent=1)
+        json.dump({'cases': names, 'trained': trained, 'torch_version': torch.__version__}, f, indent=1)
     print('wrote', len(names), 'cases to', OUT)

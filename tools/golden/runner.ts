@@ -60,6 +60,7 @@ const SGD = { type: 'sgd' as const, lr: 0.1 };
 export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU): Promise<Row[]> {
   const cj = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseJson;
   if ((cj.kind as string) === 'model') return runModelCase(dir, backend, gpu);
+  if ((cj.kind as string) === 'trained') return runTrainedCase(dir, backend, gpu);
   const weights = readSafetensors(readFileSync(join(dir, 'weights.safetensors')));
   const expected = readSafetensors(readFileSync(join(dir, 'expected.safetensors'))).tensors;
   const tol = TOLERANCES[backend];
@@ -311,6 +312,36 @@ export async function runModelCase(dir: string, backend: BackendName, gpu?: GPU)
       for (const n of cj.named_parameters) check(run.prefix + n, after.get(n) ?? [], E(run.prefix + n), tol.params);
     } finally {
       mm.dispose();
+    }
+  }
+  return rows;
+}
+
+/**
+ * word_language_model weights trained by the upstream loop (tools/golden/make_models.py): each file
+ * loads with fromSafetensors and no options but the nonlinearity (which no state_dict holds), or for
+ * save_model's file, which keeps only decoder.weight of the tied pair, with `tied` and the
+ * embedding's name; evaluate from a zero state gives PyTorch's eval-mode mean NLL.
+ */
+export async function runTrainedCase(dir: string, backend: BackendName, gpu?: GPU): Promise<Row[]> {
+  const cj = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as { name: string; nonlinearity: 'tanh' | 'relu'; batch_size: number; seq_len: number; files: Record<string, string[]>; nll: number };
+  const expected = readSafetensors(readFileSync(join(dir, 'expected.safetensors'))).tensors;
+  const input: SeqInput = { batch: cj.batch_size, steps: cj.seq_len, ids: Int32Array.from(expected.get('input_ids')!.data) };
+  const targets: SeqTargets = { ids: Int32Array.from(expected.get('targets')!.data) };
+  const tol = TOLERANCES[backend];
+  const rows: Row[] = [];
+  for (const file of Object.keys(cj.files)) {
+    const hints = {
+      ...(cj.nonlinearity === 'relu' ? { nonlinearity: 'relu' as const } : {}),
+      ...(file === 'weights-save-model.safetensors' ? { tied: true, names: { embedding: 'encoder' } } : {}),
+    };
+    const m = await RnnModel.fromSafetensors(readFileSync(join(dir, file)), { backend, gpu, ...hints });
+    try {
+      const nll = await m.evaluate(input, targets, { loss: 'nll' });
+      const err = Math.abs(nll - cj.nll) / Math.abs(cj.nll);
+      rows.push({ case: cj.name, quantity: `eval nll (${file})`, err, tol: tol.loss, ok: err <= tol.loss, note: `${nll} vs PyTorch ${cj.nll}` });
+    } finally {
+      m.dispose();
     }
   }
   return rows;
