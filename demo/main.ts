@@ -90,7 +90,7 @@ function showControlValues(): void {
   $('sample-temp').textContent = Number(input('temperature').value).toFixed(2);
   select('layers').disabled = select('cell').value === 'tutorial';
   select('seq').disabled = task === 'classify';
-  $('seq-label').title = task === 'classify' ? 'Names are padded at the front to the longest name' : '';
+  $('seq-label').title = task === 'classify' ? 'Names are padded at the end to the longest name; each row carries its true length' : '';
 }
 
 function settingsChanged(): void {

@@ -90,7 +90,7 @@ function nextBatch(): { input: SeqInput; targets: SeqTargets; state: 'zeros' | '
 function dataInfo(): string {
   if (task === 'text') return `${textSource}: ${text.data.length.toLocaleString('en')} characters, vocabulary ${text.vocab.size}`;
   if (task === 'classify') {
-    return `${names.trainCount} training names, ${names.heldOut.length} held out, ${names.labels.length} languages, padded to ${names.steps} letters`;
+    return `${names.trainCount} training names, ${names.heldOut.length} held out, ${names.labels.length} languages, up to ${names.steps} letters (each batch row its own length)`;
   }
   return `${seriesSource}: ${series.values.length} values, training on the first ${series.split}`;
 }
@@ -204,7 +204,7 @@ async function previewConfusion(): Promise<void> {
   for (const chunk of names.chunks(list.map((e) => e.name), settings.train.batch)) {
     const { logits } = await m.predict(chunk.input);
     for (let b = 0; b < chunk.count; b++, i++) {
-      const p = lastStepProbs(logits, b, names.steps, K);
+      const p = lastStepProbs(logits, b, names.steps, K, chunk.input.lengths![b]);
       const guess = p.indexOf(Math.max(...p));
       counts[list[i].label][guess]++;
       if (guess === list[i].label) correct++;
@@ -218,7 +218,7 @@ async function classifyName(name: string): Promise<void> {
   // batch 1: the GPU keeps this shape's workspace beside the training one
   const chunk = names.chunks([name], 1).next().value!;
   const { logits } = await m.predict(chunk.input);
-  const p = lastStepProbs(logits, 0, names.steps, names.labels.length);
+  const p = lastStepProbs(logits, 0, names.steps, names.labels.length, chunk.input.lengths![0]);
   const ranked = names.labels.map((label, i) => ({ label, p: p[i] })).sort((a, b) => b.p - a.p);
   post({ type: 'prediction', step, prediction: { name, ranked } });
 }

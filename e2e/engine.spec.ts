@@ -5,6 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { fileURLToPath } from 'node:url';
 import type * as Parity from '../test/parity.js';
 import type * as Train from '../test/train-text.js';
+import type * as Models from '../tools/golden/models.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -32,6 +33,9 @@ test('the WebGPU backend matches the CPU reference inside Chromium', async ({ pa
       { cell: 'lstm', inputSize: 7, hiddenSize: 11, outputSize: 7, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 36, randomState: true, optimizers: [adam], kernels: 'cpu' },
       { cell: 'rnn', inputSize: 9, hiddenSize: 70, outputSize: 9, batch: 17, steps: 3, tokens: true, loss: 'nll', seed: 37, randomState: true, optimizers: [adam], kernels: 'cpu-team' },
       { cell: 'gru', inputSize: 7, hiddenSize: 12, outputSize: 7, batch: 9, steps: 3, tokens: true, loss: 'nll', seed: 38, randomState: true, optimizers: [adam], kernels: 'cpu-team-per-step' },
+      // the general plan: a tied embedding LSTM with dropout, a bidirectional GRU over lengths
+      { cell: 'lstm', inputSize: 10, hiddenSize: 6, numLayers: 2, outputSize: 10, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 39, model: { embeddingDim: 6, tied: true, dropout: 0.3, outputDropout: 0.4 }, optimizers: [adam] },
+      { cell: 'gru', inputSize: 8, hiddenSize: 5, numLayers: 2, outputSize: 3, batch: 3, steps: 5, tokens: true, loss: 'nll_last', seed: 40, lengths: [5, 1, 3], model: { bidirectional: true }, optimizers: [adam] },
     ];
     const gpu = navigator.gpu;
     const out: { spec: string; rows: number; failures: string[] }[] = [];
@@ -74,3 +78,25 @@ for (const r of runs) {
     expect(errors).toEqual([]);
   });
 }
+
+test('PyTorch modules under their own names load and match PyTorch inside Chromium', async ({ page }) => {
+  const errors = await openPage(page);
+  const results = await page.evaluate(
+    async ([mod, base]) => {
+      const g = (await import(/* @vite-ignore */ mod)) as typeof Models;
+      const out: { name: string; rows: number; failures: string[] }[] = [];
+      for (const [name, run] of [['bilstm_tagger_packed', g.runModelCase], ['wlm_lstm_tied', g.runModelCase], ['wlm_trained_lstm_tied', g.runTrainedCase]] as const) {
+        const load = async (f: string): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${base}/${name}/${f}`)).arrayBuffer());
+        const rows = await run(load, 'webgpu', navigator.gpu);
+        out.push({ name, rows: rows.length, failures: rows.filter((r) => !r.ok).map((r) => `${r.quantity}: ${r.err}`) });
+      }
+      return out;
+    },
+    [`/@fs${root}/tools/golden/models.ts`, `/@fs${root}/test/fixtures/golden-models`] as const,
+  );
+  for (const r of results) {
+    expect(r.rows, r.name).toBeGreaterThan(2);
+    expect(r.failures, r.name).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});

@@ -34,8 +34,8 @@ export interface ParitySpec {
 const ADAM_CLIP = { optimizer: { type: 'adam' as const, lr: 0.01 }, clip: 0.5 };
 const SGD = { optimizer: { type: 'sgd' as const, lr: 0.1, momentum: 0.9 }, clip: null };
 
-/** The parity cases every kernel family runs (src/gpu/backend.test.ts; `npm run bench -- --parity` on a real GPU). */
-export const PARITY_CASES: [string, ParitySpec][] = [
+/** The classic plan's parity cases, which every kernel family runs (src/gpu/backend.test.ts). */
+export const CLASSIC_CASES: [string, ParitySpec][] = [
   ['an Elman tanh RNN with token inputs and H not a multiple of 64', { cell: 'rnn', inputSize: 11, hiddenSize: 67, outputSize: 11, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 1, optimizers: [ADAM_CLIP, SGD] }],
   ['a relu RNN with float inputs and MSE', { cell: 'rnn', nonlinearity: 'relu', inputSize: 4, hiddenSize: 9, outputSize: 3, batch: 2, steps: 6, tokens: false, loss: 'mse', seed: 2, randomState: true, optimizers: [ADAM_CLIP, SGD] }],
   ['a tanh RNN at batch 1', { cell: 'rnn', inputSize: 7, hiddenSize: 13, outputSize: 7, batch: 1, steps: 8, tokens: true, loss: 'nll', seed: 3, optimizers: [ADAM_CLIP] }],
@@ -60,17 +60,25 @@ export const PARITY_CASES: [string, ParitySpec][] = [
   // 1,100 rows: with the 'gpu' kernels every weight gradient (W_ih of both layers from float
   // inputs, W_hh, fc.weight) is a split-K GEMM of two slices, 560 and 540 rows
   ['a 2-layer RNN over 1,100 rows with float inputs and MSE', { cell: 'rnn', inputSize: 5, hiddenSize: 20, numLayers: 2, outputSize: 4, batch: 55, steps: 20, tokens: false, loss: 'mse', seed: 18, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
-  // the models of real PyTorch code (the general plan: routes between layers, src/gpu/backend.ts)
+];
+
+/** The general plan's (src/gpu/backend.ts: routes between layers), every kernel family too (src/gpu/general.test.ts). */
+export const GENERAL_CASES: [string, ParitySpec][] = [
+  // the models of real PyTorch code
   ['an embedding LSTM with a tied head (word_language_model)', { cell: 'lstm', inputSize: 13, hiddenSize: 8, numLayers: 2, outputSize: 13, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 31, randomState: true, model: { embeddingDim: 8, tied: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['an embedding GRU whose embedding is narrower than its states', { cell: 'gru', inputSize: 11, hiddenSize: 9, numLayers: 2, outputSize: 11, batch: 2, steps: 4, tokens: true, loss: 'nll', seed: 32, model: { embeddingDim: 5 }, optimizers: [SGD], trainSteps: 2 }],
   ['a 2-layer bidirectional LSTM with lengths over token ids', { cell: 'lstm', inputSize: 7, hiddenSize: 6, numLayers: 2, outputSize: 4, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 33, randomState: true, lengths: [5, 2, 4], model: { bidirectional: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a bidirectional embedding GRU with lengths and a last-step loss', { cell: 'gru', inputSize: 9, hiddenSize: 5, outputSize: 3, batch: 3, steps: 6, tokens: true, loss: 'nll_last', seed: 34, lengths: [3, 6, 1], model: { bidirectional: true, embeddingDim: 4 }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['an RNN over names of different lengths (the names tutorial, CharRNN)', { cell: 'rnn', inputSize: 12, hiddenSize: 10, outputSize: 5, batch: 4, steps: 6, tokens: true, loss: 'nll_last', seed: 35, lengths: [6, 1, 3, 4], model: { names: { head: 'h2o' } }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
+  ['the tutorial model over names of different lengths', { cell: 'tutorial', inputSize: 9, hiddenSize: 8, outputSize: 4, batch: 3, steps: 5, tokens: true, loss: 'nll_last', seed: 41, lengths: [5, 2, 1], optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a 2-layer GRU without biases over float inputs', { cell: 'gru', inputSize: 4, hiddenSize: 7, numLayers: 2, outputSize: 3, batch: 2, steps: 4, tokens: false, loss: 'nll', seed: 36, randomState: true, model: { bias: false }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a relu RNN without a head, MSE on its states, with lengths', { cell: 'rnn', nonlinearity: 'relu', inputSize: 3, hiddenSize: 4, outputSize: 8, batch: 2, steps: 5, tokens: false, loss: 'mse', seed: 37, lengths: [2, 5], model: { head: false, bidirectional: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
-  ['a 3-layer embedding LSTM with dropout everywhere (the same masks on both backends)', { cell: 'lstm', inputSize: 10, hiddenSize: 6, numLayers: 3, outputSize: 10, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 38, model: { embeddingDim: 6, tied: true, dropout: 0.3, inputDropout: 0.2, outputDropout: 0.4 }, optimizers: [ADAM_CLIP], trainSteps: 3 }],
+  ['a 3-layer embedding LSTM with dropout everywhere (the same masks on both backends)', { cell: 'lstm', inputSize: 10, hiddenSize: 6, numLayers: 3, outputSize: 10, batch: 3, steps: 4, tokens: true, loss: 'nll', seed: 38, model: { embeddingDim: 6, tied: true, dropout: 0.3, inputDropout: 0.2, outputDropout: 0.4 }, optimizers: [ADAM_CLIP], trainSteps: 2 }],
   ['a bidirectional RNN with float inputs, lengths and dropout', { cell: 'rnn', inputSize: 5, hiddenSize: 6, numLayers: 2, outputSize: 4, batch: 3, steps: 4, tokens: false, loss: 'mse', seed: 39, lengths: [4, 1, 3], model: { bidirectional: true, dropout: 0.5, inputDropout: 0.25, outputDropout: 0.5 }, optimizers: [SGD], trainSteps: 2 }],
 ];
+
+/** Every parity case (`npm run bench -- --parity` runs them on a real GPU). */
+export const PARITY_CASES: [string, ParitySpec][] = [...CLASSIC_CASES, ...GENERAL_CASES];
 
 export interface ParityRow {
   quantity: string;

@@ -1,7 +1,8 @@
 // Sequence classification: a name's language of origin from its letters (loss 'nll_last': only
-// the last step's output is scored). Names differ in length; every one is padded at the front
-// with a pad token to the longest, so all batches share one shape [B, T] and the GPU keeps one
-// workspace. The pad comes first so the last step is always the name's last letter.
+// each name's last letter's output is scored). Names differ in length: each batch row holds a
+// name from its first step, padded at the end to the longest, with its true length in `lengths`
+// (pack_padded_sequence's semantics: the recurrence stops at the last letter), so all batches
+// share one shape [B, T] and the GPU keeps one workspace.
 import type { SeqInput, SeqTargets } from 'webrnn';
 import { rng } from './random.js';
 
@@ -54,41 +55,47 @@ export class NameData {
     return this.train.reduce((n, l) => n + l.length, 0);
   }
 
-  /** Writes name's ids, front-padded to `steps` (unknown letters become pads; longer names keep their end). */
-  encodeInto(name: string, ids: Int32Array, row: number): void {
+  /**
+   * Writes name's ids from the row's start, padded at the end to `steps`, and returns its length
+   * (unknown letters become pads; a longer name keeps its end; an empty one is a single pad).
+   */
+  encodeInto(name: string, ids: Int32Array, row: number): number {
     const letters = [...name.toLowerCase()].map((c) => this.index.get(c) ?? 0).slice(-this.steps);
     const T = this.steps;
     ids.fill(0, row * T, (row + 1) * T);
-    ids.set(letters, row * T + T - letters.length);
+    ids.set(letters, row * T);
+    return Math.max(1, letters.length);
   }
 
   /** B training names, each language equally likely (the lists differ a little in length). */
   next(B: number): { input: SeqInput; targets: SeqTargets } {
     const ids = new Int32Array(B * this.steps);
+    const lengths = new Int32Array(B);
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       const lang = this.train[Math.floor(this.random() * this.train.length)];
       const e = lang[Math.floor(this.random() * lang.length)];
-      this.encodeInto(e.name, ids, b);
+      lengths[b] = this.encodeInto(e.name, ids, b);
       y[b] = e.label;
     }
-    return { input: { batch: B, steps: this.steps, ids }, targets: { ids: y } };
+    return { input: { batch: B, steps: this.steps, ids, lengths }, targets: { ids: y } };
   }
 
   /** Batches of B names (the last one filled up with pads) covering `names`, in order. */
   *chunks(names: string[], B: number): Generator<{ input: SeqInput; count: number }> {
     for (let i = 0; i < names.length; i += B) {
       const ids = new Int32Array(B * this.steps);
+      const lengths = new Int32Array(B).fill(1);
       const part = names.slice(i, i + B);
-      part.forEach((n, b) => this.encodeInto(n, ids, b));
-      yield { input: { batch: B, steps: this.steps, ids }, count: part.length };
+      part.forEach((n, b) => (lengths[b] = this.encodeInto(n, ids, b)));
+      yield { input: { batch: B, steps: this.steps, ids, lengths }, count: part.length };
     }
   }
 }
 
-/** Softmax of the last step's logits of row b, from predict's logits [B, T, O]. */
-export function lastStepProbs(logits: Float64Array, b: number, T: number, O: number): number[] {
-  const row = logits.subarray((b * T + T - 1) * O, (b * T + T) * O);
+/** Softmax of the logits at row b's last real step (its length), from predict's logits [B, T, O]. */
+export function lastStepProbs(logits: Float64Array, b: number, T: number, O: number, length: number): number[] {
+  const row = logits.subarray((b * T + length - 1) * O, (b * T + length) * O);
   const m = Math.max(...row);
   const e = Array.from(row, (v) => Math.exp(v - m));
   const s = e.reduce((a, v) => a + v, 0);

@@ -248,6 +248,7 @@ const VARIANTS: Variant[] = [
   { label: 'a tied bidirectional GRU (E = 2H)', cfg: { cell: 'gru', inputSize: 5, embeddingDim: 6, hiddenSize: 3, bidirectional: true, outputSize: 5, tied: true }, loss: 'nll' },
   { label: 'a 2-layer bidirectional LSTM with lengths', cfg: { cell: 'lstm', inputSize: 4, hiddenSize: 3, numLayers: 2, bidirectional: true, outputSize: 3 }, lengths: [4, 2], loss: 'nll' },
   { label: 'a bidirectional tanh RNN with lengths and nll_last', cfg: { cell: 'rnn', inputSize: 4, hiddenSize: 3, bidirectional: true, outputSize: 3 }, lengths: [3, 1], loss: 'nll_last' },
+  { label: 'the tutorial model with lengths and nll_last', cfg: { cell: 'tutorial', inputSize: 4, hiddenSize: 3, outputSize: 3 }, lengths: [4, 2], loss: 'nll_last' },
   { label: 'a GRU without biases', cfg: { cell: 'gru', inputSize: 4, hiddenSize: 4, numLayers: 2, bias: false, outputSize: 4 }, loss: 'nll' },
   { label: 'an LSTM without a head, MSE on its states, with lengths', cfg: { cell: 'lstm', inputSize: 3, hiddenSize: 3, head: false }, lengths: [2, 4], loss: 'mse' },
   { label: 'a 3-layer embedding RNN with every dropout (fixed masks)', cfg: { cell: 'rnn', inputSize: 5, embeddingDim: 3, hiddenSize: 4, numLayers: 3, outputSize: 5, dropout: 0.3, inputDropout: 0.2, outputDropout: 0.4 }, loss: 'nll', dropout: true },

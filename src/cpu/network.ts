@@ -247,7 +247,8 @@ export function forward(
         addMatVec(net.fcW, O, H, tr.S[0], slot(T, b, t - 1) * H, y);
         addInput0(net.fcWx, O, I0, input, tr.X[0], b, t, y);
       } else addMatVec(net.fcW, O, DH, Z, (b * T + t) * DH, y);
-      tr.logits.set(y, (b * T + t) * O);
+      // the tutorial model's outputs past a row's length are zero (PyTorch's tutorial has no packing)
+      if (!net.fcWx || t < lengthOf(input, b)) tr.logits.set(y, (b * T + t) * O);
     }
   }
   return tr;

@@ -3,7 +3,7 @@
 // optimizer steps. Buffers are poisoned with NaN first (test/parity.ts).
 import { describe, expect, it, vi } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
-import { failures, parity, PARITY_CASES as cases } from '../../test/parity.js';
+import { failures, parity, CLASSIC_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
 import { rowSplit, splitK } from './backend.js';
 import { ROW_MAX_K } from './rows.js';

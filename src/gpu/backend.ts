@@ -142,6 +142,8 @@ interface Workspace {
   x: GPUBuffer;
   yIds: GPUBuffer;
   yf: GPUBuffer;
+  /** Loss weights per row [T, B] with lengths (1 / real rows, 0 past a length), allocated with their first upload. */
+  lossWeights: GPUBuffer;
   A: GPUBuffer[];
   hs: GPUBuffer[];
   cs: GPUBuffer[];
@@ -180,8 +182,7 @@ interface GeneralShape {
   /** masks: input [T, B, I_0]; layers[k] on layer k's input [T, B, D·H] (k ≥ 1; k = L the head's). */
   maskIn: GPUBuffer;
   maskL: GPUBuffer[];
-  /** Loss weights per row [T, B] (lengths), d loss / d (head input) [T, B, D·H], d input [T, B, max I_k] and its reversal. */
-  weights: GPUBuffer;
+  /** d loss / d (head input) [T, B, D·H], d input [T, B, max I_k] and its reversal. */
   dZ: GPUBuffer;
   dX: GPUBuffer;
   dXr: GPUBuffer;
@@ -339,8 +340,8 @@ export class GpuBackend implements Backend {
 
   private freeWorkspace(w: Workspace): void {
     const g = w.general;
-    const routed = g ? [g.rev, g.idsRev, g.idsByTokenRev, ...g.X, ...g.Xr, g.maskIn, ...g.maskL, g.weights, g.dZ, g.dX, g.dXr] : [];
-    for (const b of new Set([w.ids, w.idsByToken, w.x, w.yIds, w.yf, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra, ...routed])) {
+    const routed = g ? [g.rev, g.idsRev, g.idsByTokenRev, ...g.X, ...g.Xr, g.maskIn, ...g.maskL, g.dZ, g.dX, g.dXr] : [];
+    for (const b of new Set([w.ids, w.idsByToken, w.x, w.yIds, w.yf, w.lossWeights, w.logits, w.dlogits, w.rowLoss, w.dAR, w.steps, w.dh0, w.dc0, ...w.A, ...w.hs, ...w.cs, ...w.cache, ...w.dH, ...w.carry, ...w.extra, ...routed])) {
       if (b !== this.dummy) this.owner.release(b);
     }
   }
@@ -368,6 +369,7 @@ export class GpuBackend implements Backend {
       x: tokens ? this.dummy : s('input x', B * T * I),
       yIds: this.dummy, // allocated on the first upload of such targets
       yf: this.dummy,
+      lossWeights: this.dummy,
       A: [],
       hs: [],
       cs: [],
@@ -836,10 +838,12 @@ export class GpuBackend implements Backend {
    */
   private generalMode(input: SeqInput, masks: DropoutMasks | null): { masked: boolean; inputMask: boolean } | null {
     const c = this.cfg;
-    const needs = c.cell !== 'tutorial' && (c.embeddingDim > 0 || c.bidirectional || !c.head || !c.bias);
+    // the tutorial model (no dropout; its head reads h_{t-1}, so nothing past a length reaches a
+    // real output) takes lengths in the classic plan: weighted loss rows, h_n per row
+    if (c.cell === 'tutorial') return null;
+    const needs = c.embeddingDim > 0 || c.bidirectional || !c.head || !c.bias;
     const masked = !!input.lengths || !!masks;
     if (!needs && !masked) return null;
-    if (c.cell === 'tutorial') throw new WebGpuUnavailableError('the tutorial model takes no lengths on the GPU backend (use the CPU backend)');
     return { masked, inputMask: !!masks?.input };
   }
 
@@ -863,7 +867,6 @@ export class GpuBackend implements Backend {
       Xr: Array.from({ length: L }, (_, k) => (two && (k > 0 || hasX0) ? s(`input of layer ${k}, reversed`, M * layerInputSize(this.cfg, k)) : this.dummy)),
       maskIn: g.inputMask ? s('input dropout', M * layerInputSize(this.cfg, 0)) : this.dummy,
       maskL: Array.from({ length: L + 1 }, (_, k) => (g.masked && k > 0 ? s(`mask of layer ${k}`, M * DH) : this.dummy)),
-      weights: s('loss weights', M),
       dZ: s('d output', M * DH),
       dX: s('d input', M * maxI),
       dXr: two ? s('d input, reversed', M * maxI) : this.dummy,
@@ -1045,7 +1048,7 @@ export class GpuBackend implements Backend {
   /** weighted: variable lengths, the rows' weights (and nll_last's targets per row) from upload(). */
   private lossPlan(ws: Workspace, loss: LossKind, weighted = false): Plan {
     const code = loss === 'mse' ? 2 : loss === 'nll_last' && !weighted ? 1 : 0;
-    const w = weighted ? ws.general!.weights : this.dummy;
+    const w = weighted ? ws.lossWeights : this.dummy;
     return [
       this.op('loss', { O: this.cfg.outputSize, B: ws.B, LOSS: code, WEIGHTED: weighted }, [ws.logits, ws.yIds, ws.yf, ws.dlogits, ws.rowLoss, w], ws.B * ws.T, ws, ws.T),
       ...this.reduceOps(ws.rowLoss, ws.B * ws.T, false, 0, this.lossPartials(ws)),
@@ -1260,16 +1263,16 @@ export class GpuBackend implements Backend {
   private begin(input: SeqInput, state: StateSource, targets?: SeqTargets, masks: DropoutMasks | null = null): { ws: Workspace; before: Plan; after: Plan } {
     const ws = this.workspace(input.batch, input.steps, !!input.ids, this.generalMode(input, masks));
     this.upload(ws, input, targets);
-    if (ws.general) this.uploadRoutes(ws, input, masks, targets);
+    if (ws.general) this.uploadRoutes(ws, input, masks);
+    if (input.lengths && targets) this.uploadLossWeights(ws, input, targets);
     return { ws, ...this.stateOps(ws, state, input.lengths) };
   }
 
   /**
-   * The general plan's per-call data: each row's reversal and the reversed ids (D = 2), the masks
-   * (dropout ⊙ lengths, time-major), and with lengths the loss weights (1 / real rows, 0 past a
-   * length; nll_last: 1 / B at each row's last real step, its target put there).
+   * The general plan's per-call data: each row's reversal and the reversed ids (D = 2), and the
+   * masks (dropout ⊙ lengths, time-major).
    */
-  private uploadRoutes(ws: Workspace, input: SeqInput, masks: DropoutMasks | null, targets?: SeqTargets): void {
+  private uploadRoutes(ws: Workspace, input: SeqInput, masks: DropoutMasks | null): void {
     const g = ws.general!;
     const q = this.device.queue;
     const { B, T } = ws;
@@ -1311,27 +1314,38 @@ export class GpuBackend implements Backend {
       const I0 = layerInputSize(this.cfg, 0);
       q.writeBuffer(g.maskIn, 0, timeMajor(new Float32Array(M * I0), masks!.input!, B, T, I0));
     }
-    if (input.lengths && targets) {
-      const w = new Float32Array(M);
-      let real = 0;
-      for (let b = 0; b < B; b++) real += len(b);
+  }
+
+  /**
+   * With lengths, the loss rows' weights (1 / real rows, 0 past a length; nll_last: 1 / B at each
+   * row's last real step, with its target put there) and the targets per row.
+   */
+  private uploadLossWeights(ws: Workspace, input: SeqInput, targets: SeqTargets): void {
+    const q = this.device.queue;
+    const { B, T } = ws;
+    const M = B * T;
+    const O = this.cfg.outputSize;
+    const len = (b: number): number => input.lengths![b];
+    if (ws.lossWeights === this.dummy) ws.lossWeights = this.owner.storage('loss weights', M);
+    const w = new Float32Array(M);
+    let real = 0;
+    for (let b = 0; b < B; b++) real += len(b);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < len(b); t++) {
+        if (targets.y) w[t * B + b] = 1 / (real * O);
+        else if (targets.ids!.length === M) w[t * B + b] = 1 / real;
+        else if (t === len(b) - 1) w[t * B + b] = 1 / B;
+      }
+    }
+    q.writeBuffer(ws.lossWeights, 0, w);
+    if (targets.ids) {
+      // per row, 0 past a length (padding targets may hold anything)
+      const y = new Uint32Array(M);
       for (let b = 0; b < B; b++) {
-        for (let t = 0; t < len(b); t++) {
-          if (targets.y) w[t * B + b] = 1 / (real * O);
-          else if (targets.ids!.length === M) w[t * B + b] = 1 / real;
-          else if (t === len(b) - 1) w[t * B + b] = 1 / B;
-        }
+        if (targets.ids.length === M) for (let t = 0; t < len(b); t++) y[t * B + b] = targets.ids[b * T + t];
+        else y[(len(b) - 1) * B + b] = targets.ids[b];
       }
-      q.writeBuffer(g.weights, 0, w);
-      if (targets.ids) {
-        // per row, 0 past a length (padding targets may hold anything)
-        const y = new Uint32Array(M);
-        for (let b = 0; b < B; b++) {
-          if (targets.ids.length === M) for (let t = 0; t < len(b); t++) y[t * B + b] = targets.ids[b * T + t];
-          else y[(len(b) - 1) * B + b] = targets.ids[b];
-        }
-        q.writeBuffer(ws.yIds, 0, y);
-      }
+      q.writeBuffer(ws.yIds, 0, y);
     }
   }
 
@@ -1339,15 +1353,19 @@ export class GpuBackend implements Backend {
     const { ws, before, after } = this.begin(input, state);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, [...before, ...ws.forward, ...after]);
-    return this.paced(callKind('predict', ws), enc, () => this.readOutputs(ws));
+    return this.paced(callKind('predict', ws), enc, () => this.readOutputs(ws, input.lengths));
   }
 
-  /** The head's output (batch-first) and the state the call ended in. */
-  private async readOutputs(ws: Workspace): Promise<PredictResult> {
+  /**
+   * The head's output (batch-first) and the state the call ended in. The tutorial model's outputs
+   * past a row's length are zero (its states there ran on padding).
+   */
+  private async readOutputs(ws: Workspace, lengths?: Int32Array): Promise<PredictResult> {
     const { B, T } = ws;
     const { outputSize: O, hiddenSize: H } = this.cfg;
     const L = this.units;
     const logits = batchFirst(new Float64Array(B * T * O), await this.read(ws.logits, B * T * O), B, T, O);
+    if (lengths && this.cfg.cell === 'tutorial') for (let b = 0; b < B; b++) logits.fill(0, (b * T + lengths[b]) * O, (b + 1) * T * O);
     const hN = Float64Array.from(await this.read(this.stateH!, L * B * H));
     const cN = this.stateC ? Float64Array.from(await this.read(this.stateC, L * B * H)) : null;
     return { logits, hN, cN };
@@ -1395,7 +1413,7 @@ export class GpuBackend implements Backend {
       return out;
     };
     return {
-      ...(await this.readOutputs(ws)),
+      ...(await this.readOutputs(ws, lengths)),
       hSeq: await seq(ws.hs),
       cSeq: hasCellState(this.cfg) ? await seq(ws.cs) : null,
     };

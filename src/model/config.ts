@@ -162,8 +162,9 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   if (cell === 'tutorial') {
     if (cfg.numLayers !== 1) throw new ConfigError(`the tutorial model has exactly 1 layer, got numLayers ${cfg.numLayers}`);
     const extras = (['embeddingDim', 'bidirectional', 'tied', 'dropout', 'inputDropout', 'outputDropout'] as const).filter((k) => cfg[k]);
-    if (extras.length || !cfg.bias || !cfg.head || c.names) {
-      throw new ConfigError(`the tutorial model (i2h / i2o) is fixed: it takes no ${[...extras, ...(!cfg.bias ? ['bias: false'] : []), ...(!cfg.head ? ['head: false'] : []), ...(c.names ? ['names'] : [])].join(', ')}`);
+    const renamed = JSON.stringify(names) !== JSON.stringify(DEFAULT_NAMES);
+    if (extras.length || !cfg.bias || !cfg.head || renamed) {
+      throw new ConfigError(`the tutorial model (i2h / i2o) is fixed: it takes no ${[...extras, ...(!cfg.bias ? ['bias: false'] : []), ...(!cfg.head ? ['head: false'] : []), ...(renamed ? ['names'] : [])].join(', ')}`);
     }
   }
   if (cfg.tied) {
