@@ -4,7 +4,7 @@
 // Every config is the char-LM of the issue: one-hot token ids over a vocabulary of V = 65,
 // one recurrent layer, a Linear head [V, H], log-softmax + NLL (mean over B·T), clip_grad_norm 1.0,
 // Adam. A 'gen' config samples `tokens` tokens at batch 1 instead of training.
-import { normalizeConfig, parameterSpecs, type CellKind } from '../src/index.js';
+import { normalizeConfig, parameterSpecs, type CellKind, type ModelConfigInput } from '../src/index.js';
 
 export const VOCAB = 65;
 
@@ -21,6 +21,8 @@ export interface BenchConfig {
   target?: number;
   /** PyTorch + cuDNN on the H100 (../shared/device/README.md, 2026-11-26): recorded reference, same unit. */
   pytorch?: number;
+  /** The rest of the model's description, for the general plan's configs (an embedding, …). */
+  model?: Partial<ModelConfigInput>;
 }
 
 const train = (cell: CellKind, H: number, B: number, T: number, target?: number, pytorch?: number): BenchConfig => ({
@@ -72,7 +74,18 @@ export function torchKey(c: BenchConfig): string {
   return c.kind === 'train' ? `train_${cell}_V${VOCAB}_H${c.H}_B${c.B}_T${c.T}_ms` : `gen_${cell}_H${c.H}_us_per_token`;
 }
 
-export const ALL: BenchConfig[] = [...FULL, ...QUICK.filter((q) => !FULL.some((f) => f.name === q.name))];
+/**
+ * The general plan beside the classic one (--configs only): the char-LM's LSTM, and the same with a
+ * tied embedding of 128 instead of one-hot inputs (word_language_model's shape at a char
+ * vocabulary); a bidirectional GRU (a tagger's stack) with a head over both directions.
+ */
+export const GENERAL: BenchConfig[] = [
+  train('lstm', 128, 32, 64),
+  { ...train('lstm', 128, 32, 64), name: 'emb-tied-lstm-h128-b32-t64', model: { embeddingDim: 128, tied: true } },
+  { ...train('gru', 64, 32, 64), name: 'bi-gru-h64-b32-t64', model: { bidirectional: true } },
+];
+
+export const ALL: BenchConfig[] = [...FULL, ...QUICK.filter((q) => !FULL.some((f) => f.name === q.name)), ...GENERAL];
 
 export function findConfigs(names: string[]): BenchConfig[] {
   return names.map((n) => {
@@ -100,7 +113,7 @@ export interface MemoryBudget {
  * gen:   parameters; h (and c) [1, H]; logits [V]; the prime and the sampled ids.
  */
 export function minimumBytes(c: BenchConfig): MemoryBudget {
-  const P = parameterSpecs(normalizeConfig({ cell: c.cell, inputSize: VOCAB, hiddenSize: c.H, outputSize: VOCAB }))
+  const P = parameterSpecs(normalizeConfig({ cell: c.cell, inputSize: VOCAB, hiddenSize: c.H, outputSize: VOCAB, ...c.model }))
     .reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const { B, T, H } = c;
   const lstm = c.cell === 'lstm';
@@ -113,6 +126,7 @@ export function minimumBytes(c: BenchConfig): MemoryBudget {
           'gate cache': T * B * cachedGates(c.cell) * H,
           logits: B * T * VOCAB,
           'input + target ids': 2 * B * T,
+          'embedding rows': B * T * (c.model?.embeddingDim ?? 0),
         }
       : { params: P, state: (lstm ? 2 : 1) * H, logits: VOCAB, ids: 1 + T };
   for (const k of Object.keys(detail)) detail[k] *= 4;

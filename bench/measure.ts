@@ -94,6 +94,7 @@ export async function createModel(c: BenchConfig, device: Device = {}): Promise<
     hiddenSize: c.H,
     numLayers: 1,
     outputSize: VOCAB,
+    ...c.model,
     backend: 'webgpu',
     seed: 1,
   });
