@@ -194,7 +194,7 @@ $('use-text').addEventListener('click', () => {
   send({ type: 'text', text });
 });
 $('use-corpus').addEventListener('click', () => {
-  setBusy('building a model for the built-in corpus…');
+  setBusy('building a model for tiny-shakespeare…');
   send({ type: 'text', text: null });
 });
 userText.addEventListener('dragover', (e) => {

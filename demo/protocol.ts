@@ -41,7 +41,7 @@ export type ToWorker =
   | { type: 'settings'; settings: Settings }
   | { type: 'start' }
   | { type: 'pause' }
-  /** Train the text task on this text (null: the built-in corpus). */
+  /** Train the text task on this text (null: tiny-shakespeare, data/tinyshakespeare). */
   | { type: 'text'; text: string | null }
   | { type: 'series'; kind: SeriesKind }
   | { type: 'csv'; text: string; name: string }

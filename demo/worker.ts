@@ -14,14 +14,35 @@ import {
   type SeqInput,
   type SeqTargets,
 } from 'webrnn';
-import corpus from './data/corpus.txt?raw';
+import shakespeareUrl from '../data/tinyshakespeare/input.txt?url';
 import type { FromWorker, ModelSettings, Settings, StepStat, Task, ToWorker } from './protocol.js';
 import { TextStreams } from './tasks/text.js';
 import { NameData, lastStepProbs } from './tasks/classify.js';
+import { prepareNames } from './tasks/realdata.js';
 import { Series, parseCsv, syntheticSeries } from './tasks/forecast.js';
 
-const nameFiles = import.meta.glob('./data/names/*.txt', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
-const nameLists = Object.fromEntries(Object.entries(nameFiles).map(([path, text]) => [path.replace(/^.*\/|\.txt$/g, ''), text]));
+// The real data sets (data/, 1.1 MB and 164 kB) are fetched when a task first needs them, so the
+// page opens without them.
+const nameUrls = import.meta.glob('../data/names/*.txt', { query: '?url', import: 'default', eager: true }) as Record<string, string>;
+
+async function fetchText(url: string): Promise<string> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
+  return r.text();
+}
+
+/** Loads what the task's data needs, once: tiny-shakespeare, or the 18 languages' names. */
+async function ensureData(): Promise<void> {
+  if (task === 'text' && !textData) {
+    shakespeare ??= await fetchText(shakespeareUrl);
+    textData = new TextStreams(shakespeare);
+    textSource = 'tiny-shakespeare';
+  }
+  if (task === 'classify' && !namesData) {
+    const files = await Promise.all(Object.entries(nameUrls).map(async ([path, url]) => [path.replace(/^.*\/|\.txt$/g, ''), await fetchText(url)] as const));
+    namesData = new NameData(prepareNames(Object.fromEntries(files)));
+  }
+}
 
 /** Steps issued before awaiting their losses: the GPU runs them back to back, no idle round trip. */
 const GPU_STEPS_IN_FLIGHT = 4;
@@ -49,9 +70,20 @@ let predictName = '';
 /** The shape the last chunk ran with: the first chunk of a new model or shape compiles pipelines. */
 let warmShape = '';
 
-let text = new TextStreams(corpus);
-let textSource = 'built-in corpus';
-const names = new NameData(nameLists);
+let textData: TextStreams | null = null;
+let shakespeare: string | null = null;
+let textSource = 'tiny-shakespeare';
+let namesData: NameData | null = null;
+
+/** The task's data, loaded (ensureData runs before any model of the task is built). */
+function text(): TextStreams {
+  if (!textData) throw new Error('internal: the text is still loading');
+  return textData;
+}
+function names(): NameData {
+  if (!namesData) throw new Error('internal: the names are still loading');
+  return namesData;
+}
 let series = new Series(syntheticSeries('sines'));
 let seriesSource = 'sum of sines + noise';
 
@@ -69,28 +101,28 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
 // ---- the task's shapes and data ------------------------------------------------------------------
 
 function taskShape(): { inputSize: number; outputSize: number; loss: LossKind } {
-  if (task === 'text') return { inputSize: text.vocab.size, outputSize: text.vocab.size, loss: 'nll' };
-  if (task === 'classify') return { inputSize: names.vocabSize, outputSize: names.labels.length, loss: 'nll_last' };
+  if (task === 'text') return { inputSize: text().vocab.size, outputSize: text().vocab.size, loss: 'nll' };
+  if (task === 'classify') return { inputSize: names().vocabSize, outputSize: names().labels.length, loss: 'nll_last' };
   return { inputSize: 1, outputSize: 1, loss: 'mse' };
 }
 
 function steps(): number {
-  if (task === 'classify') return names.steps;
+  if (task === 'classify') return names().steps;
   if (task === 'forecast') return Math.min(settings.train.seq, series.maxSteps());
   return settings.train.seq;
 }
 
 function nextBatch(): { input: SeqInput; targets: SeqTargets; state: 'zeros' | 'carry' } {
   const B = settings.train.batch;
-  if (task === 'text') return text.next(B, steps());
-  if (task === 'classify') return { ...names.next(B), state: 'zeros' };
+  if (task === 'text') return text().next(B, steps());
+  if (task === 'classify') return { ...names().next(B), state: 'zeros' };
   return { ...series.next(B, steps()), state: 'zeros' };
 }
 
 function dataInfo(): string {
-  if (task === 'text') return `${textSource}: ${text.data.length.toLocaleString('en')} characters, vocabulary ${text.vocab.size}`;
+  if (task === 'text') return `${textSource}: ${text().data.length.toLocaleString('en')} characters, vocabulary ${text().vocab.size}`;
   if (task === 'classify') {
-    return `${names.trainCount} training names, ${names.heldOut.length} held out, ${names.labels.length} languages, up to ${names.steps} letters (each batch row its own length)`;
+    return `${names().trainCount} training names, ${names().heldOut.length} held out, ${names().labels.length} languages, up to ${names().steps} letters (each batch row its own length)`;
   }
   return `${seriesSource}: ${series.values.length} values, training on the first ${series.split}`;
 }
@@ -166,7 +198,7 @@ async function rebuild(ms: ModelSettings = settings.model, weights?: ArrayBuffer
   step = 0;
   statBuffer = [];
   warmShape = '';
-  text.restart();
+  textData?.restart();
   announce();
   await preview();
 }
@@ -186,40 +218,40 @@ async function preview(): Promise<void> {
 
 async function previewText(): Promise<void> {
   const m = live();
-  let prime = text.vocab.encode(settings.sample.prime).slice(-MAX_PRIME);
-  if (prime.length === 0) prime = text.data.slice(0, 1);
+  let prime = text().vocab.encode(settings.sample.prime).slice(-MAX_PRIME);
+  if (prime.length === 0) prime = text().data.slice(0, 1);
   const argmax = await m.generate({ prime, length: SAMPLE_LENGTH, temperature: 0 });
   const sample = await m.generate({ prime, length: SAMPLE_LENGTH, temperature: settings.sample.temperature, seed: ++samples });
-  post({ type: 'text-preview', step, argmax: text.vocab.decode(argmax), sample: text.vocab.decode(sample), prime: text.vocab.decode(prime) });
+  post({ type: 'text-preview', step, argmax: text().vocab.decode(argmax), sample: text().vocab.decode(sample), prime: text().vocab.decode(prime) });
 }
 
 async function previewConfusion(): Promise<void> {
   const m = live();
-  const K = names.labels.length;
-  const counts = names.labels.map(() => new Array<number>(K).fill(0));
-  const list = names.heldOut;
+  const K = names().labels.length;
+  const counts = names().labels.map(() => new Array<number>(K).fill(0));
+  const list = names().heldOut;
   let i = 0;
   let correct = 0;
   // batches of the training batch size, so the GPU reuses the training workspace
-  for (const chunk of names.chunks(list.map((e) => e.name), settings.train.batch)) {
+  for (const chunk of names().chunks(list.map((e) => e.name), settings.train.batch)) {
     const { logits } = await m.predict(chunk.input);
     for (let b = 0; b < chunk.count; b++, i++) {
-      const p = lastStepProbs(logits, b, names.steps, K, chunk.input.lengths![b]);
+      const p = lastStepProbs(logits, b, names().steps, K, chunk.input.lengths![b]);
       const guess = p.indexOf(Math.max(...p));
       counts[list[i].label][guess]++;
       if (guess === list[i].label) correct++;
     }
   }
-  post({ type: 'confusion', step, report: { labels: names.labels, counts, accuracy: correct / list.length, heldOut: list.length } });
+  post({ type: 'confusion', step, report: { labels: names().labels, counts, accuracy: correct / list.length, heldOut: list.length } });
 }
 
 async function classifyName(name: string): Promise<void> {
   const m = live();
   // batch 1: the GPU keeps this shape's workspace beside the training one
-  const chunk = names.chunks([name], 1).next().value!;
+  const chunk = names().chunks([name], 1).next().value!;
   const { logits } = await m.predict(chunk.input);
-  const p = lastStepProbs(logits, 0, names.steps, names.labels.length, chunk.input.lengths![0]);
-  const ranked = names.labels.map((label, i) => ({ label, p: p[i] })).sort((a, b) => b.p - a.p);
+  const p = lastStepProbs(logits, 0, names().steps, names().labels.length, chunk.input.lengths![0]);
+  const ranked = names().labels.map((label, i) => ({ label, p: p[i] })).sort((a, b) => b.p - a.p);
   post({ type: 'prediction', step, prediction: { name, ranked } });
 }
 
@@ -333,7 +365,7 @@ async function applySettings(next: Settings): Promise<void> {
       gpuProblem = e.message;
     }
     // to() carries the training options over; the optimizer restarts there
-    text.restart();
+    textData?.restart();
     announce();
     // show what the moved model predicts (while training, the next preview does)
     if (!running) await preview();
@@ -403,6 +435,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'reset':
       task = msg.task;
       settings = msg.settings;
+      await ensureData();
       await rebuild();
       post({ type: 'running', running: false });
       return;
@@ -418,8 +451,13 @@ async function handle(msg: ToWorker): Promise<void> {
       post({ type: 'running', running: false });
       return;
     case 'text':
-      text = new TextStreams(msg.text ?? corpus);
-      textSource = msg.text === null ? 'built-in corpus' : 'your text';
+      if (msg.text === null) {
+        textData = null; // tiny-shakespeare again (ensureData)
+        await ensureData();
+      } else {
+        textData = new TextStreams(msg.text);
+        textSource = 'your text';
+      }
       if (task === 'text') {
         await rebuild();
         post({ type: 'running', running: false });

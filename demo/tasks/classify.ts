@@ -5,50 +5,28 @@
 // share one shape [B, T] and the GPU keeps one workspace.
 import type { SeqInput, SeqTargets } from 'webrnn';
 import { rng } from './random.js';
+import { LETTERS, nameIds, type Named, type NameSet } from './realdata.js';
 
-export const PAD = '·';
+export type NamedExample = Named;
 
-export interface NamedExample {
-  name: string;
-  label: number;
-}
-
+/** The tutorial's data set (demo/tasks/realdata.ts: 18 languages, letters reduced to ASCII, 85 / 15 split). */
 export class NameData {
   readonly labels: string[];
-  readonly chars: string[];
   readonly steps: number;
-  /** Per language, its training names (80 %); the rest are held out for the confusion matrix. */
+  /** Per language, its training names; the held-out 15 % feed the confusion matrix. */
   readonly train: NamedExample[][];
   readonly heldOut: NamedExample[];
-  private index = new Map<string, number>();
   private random = rng(7);
 
-  /** lists: language → one name per line. */
-  constructor(lists: Record<string, string>) {
-    this.labels = Object.keys(lists).sort();
-    const all = this.labels.map((label, i) =>
-      lists[label]
-        .split('\n')
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean)
-        .map((name) => ({ name, label: i })),
-    );
-    this.chars = [PAD, ...[...new Set(all.flat().flatMap((e) => [...e.name]))].sort()];
-    this.chars.forEach((c, i) => this.index.set(c, i));
-    this.steps = Math.max(...all.flat().map((e) => e.name.length));
-    const split = rng(1234);
-    this.train = [];
-    this.heldOut = [];
-    for (const examples of all) {
-      const shuffled = examples.map((e) => [split(), e] as const).sort((a, b) => a[0] - b[0]).map(([, e]) => e);
-      const cut = Math.round(shuffled.length * 0.8);
-      this.train.push(shuffled.slice(0, cut));
-      this.heldOut.push(...shuffled.slice(cut));
-    }
+  constructor(set: NameSet) {
+    this.labels = set.labels;
+    this.train = set.labels.map((_, i) => set.train.filter((e) => e.label === i));
+    this.heldOut = set.test;
+    this.steps = Math.max(...[...set.train, ...set.test].map((e) => e.name.length));
   }
 
   get vocabSize(): number {
-    return this.chars.length;
+    return LETTERS.length;
   }
 
   get trainCount(): number {
@@ -57,28 +35,37 @@ export class NameData {
 
   /**
    * Writes name's ids from the row's start, padded at the end to `steps`, and returns its length
-   * (unknown letters become pads; a longer name keeps its end; an empty one is a single pad).
+   * (letters reduced to ASCII as the tutorial does, others dropped; a longer name keeps its end;
+   * one with no letters left is a single space).
    */
   encodeInto(name: string, ids: Int32Array, row: number): number {
-    const letters = [...name.toLowerCase()].map((c) => this.index.get(c) ?? 0).slice(-this.steps);
+    let letters = nameIds(name).slice(-this.steps);
+    if (!letters.length) letters = [LETTERS.indexOf(' ')];
     const T = this.steps;
     ids.fill(0, row * T, (row + 1) * T);
     ids.set(letters, row * T);
-    return Math.max(1, letters.length);
+    return letters.length;
   }
 
-  /** B training names, each language equally likely (the lists differ a little in length). */
+  /** B training names, drawn uniformly from the training split (languages as often as they occur there). */
   next(B: number): { input: SeqInput; targets: SeqTargets } {
     const ids = new Int32Array(B * this.steps);
     const lengths = new Int32Array(B);
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
-      const lang = this.train[Math.floor(this.random() * this.train.length)];
-      const e = lang[Math.floor(this.random() * lang.length)];
+      const e = this.pick(Math.floor(this.random() * this.trainCount));
       lengths[b] = this.encodeInto(e.name, ids, b);
       y[b] = e.label;
     }
     return { input: { batch: B, steps: this.steps, ids, lengths }, targets: { ids: y } };
+  }
+
+  private pick(k: number): NamedExample {
+    for (const lang of this.train) {
+      if (k < lang.length) return lang[k];
+      k -= lang.length;
+    }
+    throw new Error('internal: pick past the training names');
   }
 
   /** Batches of B names (the last one filled up with pads) covering `names`, in order. */
