@@ -134,6 +134,9 @@ describe('the WebGPU scheduler', () => {
     ['a relu RNN, fused loop', { cell: 'rnn', nonlinearity: 'relu', hiddenSize: 17, numLayers: 1 }, 'gpu'],
     ['a 2-layer LSTM with the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 20, numLayers: 2 }, 'cpu'],
     ['an LSTM with H above the workgroup size and the CPU-adapter kernels, fused loop', { cell: 'lstm', hiddenSize: 300, numLayers: 1 }, 'cpu'],
+    // an embedding: the token kernels gather the columns of W_ih · Eᵀ, computed as generation starts
+    ['a tied embedding LSTM (word_language_model), fused loop', { cell: 'lstm', hiddenSize: 10, numLayers: 2, embeddingDim: 10, tied: true }, 'gpu'],
+    ['an embedding GRU without biases and the CPU-adapter kernels, fused loop', { cell: 'gru', hiddenSize: 9, numLayers: 1, embeddingDim: 5, bias: false }, 'cpu'],
     ['the tutorial model, per-step plan', { cell: 'tutorial', hiddenSize: 16, numLayers: 1 }, 'gpu'],
     ['the tutorial model with the CPU-adapter kernels, per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu'],
     ['the tutorial model with the team kernels (token columns gathered in the step), per-step plan', { cell: 'tutorial', hiddenSize: 12, numLayers: 1 }, 'cpu-team'],
