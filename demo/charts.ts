@@ -14,6 +14,8 @@ export interface LineSpec {
   /** 'y' (left axis) or 'y2' (right axis). */
   scale: 'y' | 'y2';
   dash?: number[];
+  /** Sparse values (a validation loss every few steps): points, joined across the gaps. */
+  sparse?: boolean;
 }
 
 function widthOf(el: HTMLElement): number {
@@ -66,7 +68,7 @@ export class LiveChart {
         axes: makeAxes(spec.yLabel, spec.y2Label),
         series: [
           { label: 'step' },
-          ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, scale: l.scale, width: 1.5, dash: l.dash, points: { show: false } })),
+          ...spec.lines.map((l) => ({ label: l.label, stroke: l.color, scale: l.scale, width: 1.5, dash: l.dash, spanGaps: !!l.sparse, points: { show: !!l.sparse, size: 5 } })),
         ],
       },
       [[], ...spec.lines.map(() => [])],

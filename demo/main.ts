@@ -4,9 +4,13 @@
 import { ForecastPlot, LiveChart, type ChartSpec } from './charts.js';
 import type { ConfusionReport, ForecastReport, FromWorker, ModelSettings, Prediction, Settings, Task, ToWorker, TrainSettings } from './protocol.js';
 
-/** Small defaults: a step takes a few ms on a GPU and stays well under 100 ms on a CPU WebGPU (SwiftShader). */
+/**
+ * The text task starts from npm run quality's tiny-shakespeare setup (LSTM 2 × 128, Adam 2e-3, 32
+ * windows of 64, clip 1: a few ms a step on a GPU, about a second on a CPU WebGPU such as
+ * SwiftShader); the others are small: a step well under 100 ms even there.
+ */
 const DEFAULTS: Record<Task, { model: Omit<ModelSettings, 'backend'>; train: TrainSettings }> = {
-  text: { model: { cell: 'gru', hidden: 32, layers: 1 }, train: { optimizer: 'adam', lr: 0.01, batch: 8, seq: 16, clip: 5 } },
+  text: { model: { cell: 'lstm', hidden: 128, layers: 2 }, train: { optimizer: 'adam', lr: 0.002, batch: 32, seq: 64, clip: 1 } },
   classify: { model: { cell: 'tutorial', hidden: 64, layers: 1 }, train: { optimizer: 'adam', lr: 0.005, batch: 16, seq: 16, clip: 5 } },
   forecast: { model: { cell: 'gru', hidden: 32, layers: 1 }, train: { optimizer: 'adam', lr: 0.01, batch: 8, seq: 32, clip: 1 } },
 };
@@ -222,11 +226,26 @@ function download(bytes: ArrayBuffer, fileName: string): void {
 
 // ---- rendering what the worker reports ----------------------------------------------------------
 
+/** Steps of the reference run (npm run quality: 1,500 for tiny-shakespeare) the time left counts to. */
+const GOAL_STEPS = 1500;
+
+/** Time left to GOAL_STEPS at the current speed, or what was reached. */
+function timeLeft(step: number, msPerStep: number): string {
+  if (step >= GOAL_STEPS) return `${GOAL_STEPS.toLocaleString('en')} reached`;
+  if (!Number.isFinite(msPerStep)) return '–';
+  const s = ((GOAL_STEPS - step) * msPerStep) / 1000;
+  return s < 90 ? `${Math.ceil(s)} s` : s < 5400 ? `${Math.ceil(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
 const lossSpec = (t: Task): ChartSpec =>
   t === 'forecast'
     ? { lines: [{ label: 'MSE', color: '#2f6fde', scale: 'y' }, { label: 'RMSE', color: '#e8772e', scale: 'y2', dash: [4, 3] }], yLabel: 'MSE (std units²)', y2Label: 'RMSE' }
     : {
-        lines: [{ label: 'loss', color: '#2f6fde', scale: 'y' }, { label: 'perplexity', color: '#e8772e', scale: 'y2', dash: [4, 3] }],
+        lines: [
+          { label: 'loss', color: '#2f6fde', scale: 'y' },
+          { label: 'perplexity', color: '#e8772e', scale: 'y2', dash: [4, 3] },
+          ...(t === 'text' ? [{ label: 'validation loss', color: '#c0392b', scale: 'y' as const, sparse: true }] : []),
+        ],
         yLabel: 'loss (nats)',
         y2Label: 'perplexity (log)',
         y2Log: true,
@@ -315,7 +334,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
         speed.ms = speed.tps = NaN;
         lossChart.clear();
         speedChart.clear();
-        for (const id of ['loss', 'ppl', 'ms', 'tps']) $(id).textContent = '–';
+        for (const id of ['loss', 'ppl', 'ms', 'tps', 'sps', 'eta', 'val-loss']) $(id).textContent = '–';
         $('step').textContent = '0';
       }
       return;
@@ -325,7 +344,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     case 'steps': {
       for (const s of m.stats) {
         const second = task === 'forecast' ? Math.sqrt(s.loss) : Math.exp(s.loss);
-        lossChart.push(s.step, [s.loss, second]);
+        lossChart.push(s.step, task === 'text' ? [s.loss, second, NaN] : [s.loss, second]);
         speed.ms = smooth(speed.ms, s.ms);
         speed.tps = smooth(speed.tps, s.tokensPerSec);
         speedChart.push(s.step, [speed.ms, speed.tps]);
@@ -336,10 +355,16 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       $('ppl').textContent = fmt(task === 'forecast' ? Math.sqrt(last.loss) : Math.exp(last.loss), 3);
       $('ms').textContent = Number.isFinite(speed.ms) ? speed.ms.toFixed(1) : '–';
       $('tps').textContent = Number.isFinite(speed.tps) ? compact(speed.tps) : '–';
+      $('sps').textContent = Number.isFinite(speed.ms) ? (1000 / speed.ms).toFixed(1) : '–';
+      $('eta').textContent = timeLeft(last.step, speed.ms);
       if (running) $('status').textContent = 'training…';
       return;
     }
     case 'text-preview':
+      if (m.valLoss !== null) {
+        lossChart.push(m.step, [NaN, NaN, m.valLoss]);
+        $('val-loss').textContent = `${fmt(m.valLoss, 4)} at step ${m.step}`;
+      }
       showPreview($('argmax'), m.prime, m.argmax);
       showPreview($('sample'), m.prime, m.sample);
       $('preview-step').textContent = `at step ${m.step}`;

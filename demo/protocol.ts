@@ -99,7 +99,8 @@ export type FromWorker =
     }
   | { type: 'steps'; stats: StepStat[] }
   | { type: 'running'; running: boolean }
-  | { type: 'text-preview'; step: number; argmax: string; sample: string; prime: string }
+  /** valLoss: mean NLL on the held-out 10 % of the text (null: too short to hold any out). */
+  | { type: 'text-preview'; step: number; argmax: string; sample: string; prime: string; valLoss: number | null }
   | { type: 'confusion'; step: number; report: ConfusionReport }
   | { type: 'prediction'; step: number; prediction: Prediction }
   | { type: 'forecast'; step: number; report: ForecastReport }

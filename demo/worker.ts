@@ -120,7 +120,9 @@ function nextBatch(): { input: SeqInput; targets: SeqTargets; state: 'zeros' | '
 }
 
 function dataInfo(): string {
-  if (task === 'text') return `${textSource}: ${text().data.length.toLocaleString('en')} characters, vocabulary ${text().vocab.size}`;
+  if (task === 'text') {
+    return `${textSource}: ${text().data.length.toLocaleString('en')} characters, vocabulary ${text().vocab.size}; the last 10 % held out for the validation loss`;
+  }
   if (task === 'classify') {
     return `${names().trainCount} training names, ${names().heldOut.length} held out, ${names().labels.length} languages, up to ${names().steps} letters (each batch row its own length)`;
   }
@@ -222,7 +224,9 @@ async function previewText(): Promise<void> {
   if (prime.length === 0) prime = text().data.slice(0, 1);
   const argmax = await m.generate({ prime, length: SAMPLE_LENGTH, temperature: 0 });
   const sample = await m.generate({ prime, length: SAMPLE_LENGTH, temperature: settings.sample.temperature, seed: ++samples });
-  post({ type: 'text-preview', step, argmax: text().vocab.decode(argmax), sample: text().vocab.decode(sample), prime: text().vocab.decode(prime) });
+  const val = text().validation();
+  const valLoss = val ? await m.evaluate(val.input, val.targets, { loss: 'nll' }) : null;
+  post({ type: 'text-preview', step, argmax: text().vocab.decode(argmax), sample: text().vocab.decode(sample), prime: text().vocab.decode(prime), valLoss });
 }
 
 async function previewConfusion(): Promise<void> {

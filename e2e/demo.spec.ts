@@ -104,7 +104,7 @@ async function screenshot(page: Page, info: TestInfo, name: string): Promise<voi
 
 test('text: the loss falls, samples refresh while training, and a saved model loads back', async ({ page }, info) => {
   const errors = collectErrors(page);
-  await open(page, 'task=text&cell=gru&hidden=32&batch=8&seq=16');
+  await open(page, 'task=text&cell=gru&hidden=32&layers=1&batch=8&seq=16&lr=0.01&clip=5');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await expect(page.getByTestId('adapter')).not.toHaveText(/^(…|)$/);
   await expect(page.getByTestId('sample')).not.toBeEmpty();
@@ -250,7 +250,7 @@ test('switching the backend moves the trained model: the CPU reference forecasts
 
 test('while the worker trains, the page answers input within 100 ms', async ({ page }, info) => {
   const errors = collectErrors(page);
-  await open(page, 'task=text&cell=gru&hidden=32&batch=8&seq=16');
+  await open(page, 'task=text&cell=gru&hidden=32&layers=1&batch=8&seq=16&lr=0.01&clip=5');
   await page.getByTestId('start').click();
   await expect(page.getByTestId('step')).not.toHaveText('0', { timeout: 30_000 });
 

@@ -2,6 +2,7 @@
 // the next character (loss 'nll' over all B·T positions). Truncated BPTT: each step continues
 // every stream where the last one stopped, with the recurrent state carried over on the device.
 import type { SeqInput, SeqTargets } from 'webrnn';
+import { SHAKESPEARE, valWindowStart } from './realdata.js';
 
 export class CharVocab {
   readonly chars: string[];
@@ -43,12 +44,37 @@ export interface Batch {
 export class TextStreams {
   readonly vocab: CharVocab;
   readonly data: Int32Array;
+  /** The streams read the first 90 % of the text; the last 10 % is held out for validation. */
+  readonly train: Int32Array;
+  readonly val: Int32Array;
   private pos: number[] = [];
   private steps = 0;
 
   constructor(readonly text: string) {
     this.vocab = new CharVocab(text);
     this.data = this.vocab.encode(text);
+    const cut = Math.floor(this.data.length * SHAKESPEARE.trainFraction);
+    this.train = this.data.subarray(0, cut);
+    this.val = this.data.subarray(cut);
+  }
+
+  /**
+   * The validation batch: up to 50 fixed windows of 64 characters evenly spaced through the held-out
+   * 10 % (npm run quality's, on tiny-shakespeare), fewer and shorter for a short text; null when
+   * the text is too short to hold any out.
+   */
+  validation(): { input: SeqInput; targets: SeqTargets } | null {
+    const W = Math.min(SHAKESPEARE.window, this.val.length - 1);
+    if (W < 2) return null;
+    const n = Math.max(1, Math.min(SHAKESPEARE.valWindows, Math.floor(this.val.length / (W + 1))));
+    const ids = new Int32Array(n * W);
+    const tgt = new Int32Array(n * W);
+    for (let j = 0; j < n; j++) {
+      const s = n === SHAKESPEARE.valWindows && W === SHAKESPEARE.window ? valWindowStart(this.val.length, j) : j * (W + 1);
+      ids.set(this.val.subarray(s, s + W), j * W);
+      tgt.set(this.val.subarray(s + 1, s + W + 1), j * W);
+    }
+    return { input: { batch: n, steps: W, ids }, targets: { ids: tgt } };
   }
 
   /** Starts the streams again from evenly spaced offsets (after a reset, or a new B / T). */
@@ -58,7 +84,7 @@ export class TextStreams {
 
   /** ids [B, T] and next-char targets [B, T]; stream b reads data[pos_b .. pos_b + T]. */
   next(B: number, T: number): Batch {
-    const N = this.data.length;
+    const N = this.train.length;
     const fresh = this.pos.length !== B || this.steps !== T;
     if (fresh) {
       this.pos = Array.from({ length: B }, (_, b) => Math.floor((b * N) / B));
@@ -69,8 +95,8 @@ export class TextStreams {
     for (let b = 0; b < B; b++) {
       const p = this.pos[b];
       for (let t = 0; t < T; t++) {
-        ids[b * T + t] = this.data[(p + t) % N];
-        tgt[b * T + t] = this.data[(p + t + 1) % N];
+        ids[b * T + t] = this.train[(p + t) % N];
+        tgt[b * T + t] = this.train[(p + t + 1) % N];
       }
       this.pos[b] = (p + T) % N;
     }
