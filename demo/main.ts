@@ -292,6 +292,7 @@ function showConfusion(r: ConfusionReport): void {
 
 function showPrediction(p: Prediction): void {
   const list = $('prediction');
+  list.dataset.name = p.name; // which name these are for
   list.replaceChildren(
     ...p.ranked.slice(0, 3).map(({ label, p: prob }) => {
       const li = document.createElement('li');

@@ -158,8 +158,17 @@ test('classify: the loss falls, the confusion matrix fills, and a saved model pr
   expect(heldOut).toBe(3081); // the 15 % split of 20,074 names
   expect(accuracy).toBeGreaterThan(3 * (100 / 18)); // well above a guess
 
-  await page.getByTestId('name-input').fill('Smirnov');
+  // any typed name gets an answer: letters outside ASCII (reduced as the tutorial does), none at
+  // all, a very long one
   const prediction = page.getByTestId('prediction');
+  for (const name of ['Ñúñez', '李', 'x'.repeat(500)]) {
+    await page.getByTestId('name-input').fill(name);
+    await expect(prediction).toHaveAttribute('data-name', name);
+    await expect(prediction.locator('li')).toHaveCount(3);
+    await expect(page.getByTestId('error')).toBeHidden();
+  }
+  await expectNoPageError(page);
+  await page.getByTestId('name-input').fill('Smirnov');
   await expect(prediction.locator('li')).toHaveCount(3);
   await expect(prediction.locator('li').first()).toContainText('Russian');
   await screenshot(page, info, 'demo-classify');
