@@ -892,7 +892,7 @@ export class GpuBackend implements Backend {
     return this.op('routeGather', c, [src[0], idx ?? this.dummy, mask?.[0] ?? this.dummy, out[0]], M * C, null);
   }
 
-  /** A layer's recurrences for unit u: one dispatch, or one per step (as the classic plan picks). */
+  /** Unit u's recurrence: in one dispatch (the GPU or team form) or one dispatch per step. */
   private recurrence(ws: Workspace, u: number, plan: Plan): void {
     const p = this.persistent(ws.B);
     if (p) plan.push(this.transposeOp(u), this.sequenceOp(ws, u, 'forward', p));
@@ -900,6 +900,7 @@ export class GpuBackend implements Backend {
     else for (let t = 0; t < ws.T; t++) plan.push(this.stepOp(ws, u, t));
   }
 
+  /** Unit u's BPTT, the same forms, and d h0 (d c0) into its carry buffer. */
   private bptt(ws: Workspace, u: number, plan: Plan): void {
     const p = this.persistent(ws.B);
     if (p) plan.push(this.sequenceOp(ws, u, 'backward', p));
@@ -1035,10 +1036,7 @@ export class GpuBackend implements Backend {
         const X: [GPUBuffer, number, number, number] = k === 0 ? [ws.x, 0, I, 1] : [ws.hs[k - 1], B * H, H, 1];
         plan.push(...this.gemm(M, GH, k === 0 ? I : H, X, [this.params, l.wih, 1, l.wihLd], [ws.A[k], 0, GH], l.bih));
       }
-      const p = this.persistent(B);
-      if (p) plan.push(this.transposeOp(k), this.sequenceOp(ws, k, 'forward', p));
-      else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'forward'));
-      else for (let t = 0; t < T; t++) plan.push(this.stepOp(ws, k, t));
+      this.recurrence(ws, k, plan);
     }
     if (this.lay.fcWx >= 0) plan.push(this.headOp(ws, T, T));
     else plan.push(...this.gemm(M, O, H, [ws.hs[L - 1], B * H, H, 1], [this.params, this.lay.fcW, 1, this.lay.fcLd], [ws.logits, 0, O], this.lay.fcb));
@@ -1088,13 +1086,7 @@ export class GpuBackend implements Backend {
     }
     for (let k = L - 1; k >= 0; k--) {
       const l = lay.layers[k];
-      const p = this.persistent(B);
-      if (p) plan.push(this.sequenceOp(ws, k, 'backward', p));
-      else if (this.teamSequence(B)) plan.push(this.teamSequenceOp(ws, k, 'backward'));
-      else {
-        for (let t = T - 1; t >= 0; t--) plan.push(this.backOp(ws, k, t, false));
-        plan.push(this.backOp(ws, k, 0, true));
-      }
+      this.bptt(ws, k, plan);
       // dW_ih = dAᵀ · X (X = x, or the layer below's h_1..h_T)
       if (k === 0 && ws.tokens) plan.push(...this.colTokens(ws, part, M, GH, ws.dAR, I, l.wih, l.wihLd));
       else {
