@@ -5,7 +5,7 @@ import type { DropoutMasks, LossKind, RecurrentState, SeqInput, SeqTargets } fro
 import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult } from '../model/backend.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
 import { uniformAt } from '../model/init.js';
-import { backward, forward, lossAndGrad, netFromParams, netToParams, type Net, type Trace } from './network.js';
+import { backward, forward, lossAndGrad, netFromParams, netToParams, slot, type Net, type Trace } from './network.js';
 import { clipGradNorm, CpuOptimizer, gradNorm } from './optim.js';
 import { sampleToken } from './sample.js';
 
@@ -139,7 +139,7 @@ function concat(parts: Float64Array[]): Float64Array {
   return out;
 }
 
-/** Every layer's c_t as [L, B, T, D·H], zero past a row's length (the unit's slots t+1 of [B, T+2, H]). */
+/** Every layer's c_t as [L, B, T, D·H], zero past a row's length. */
 function cellOutputs(cfg: ModelConfig, tr: Trace, input: SeqInput): Float64Array {
   const { B, T } = tr;
   const H = cfg.hiddenSize;
@@ -151,7 +151,7 @@ function cellOutputs(cfg: ModelConfig, tr: Trace, input: SeqInput): Float64Array
     for (let b = 0; b < B; b++) {
       const len = input.lengths ? input.lengths[b] : T;
       for (let t = 0; t < len; t++) {
-        const at = b * (T + 2) + t + 1;
+        const at = slot(T, b, t);
         out.set(C!.subarray(at * H, (at + 1) * H), (((k * B + b) * T + t) * D + d) * H);
       }
     }

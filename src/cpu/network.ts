@@ -155,8 +155,8 @@ function addInput0(W: Float64Array, rows: number, I0: number, input: SeqInput, X
   for (let i = 0; i < rows; i++) out[i] += W[i * I0 + id];
 }
 
-/** Slot of time t in S[u] [B, T+2, H] for row b. */
-const slot = (T: number, b: number, t: number): number => b * (T + 2) + t + 1;
+/** Slot of time t in S[u] and C[u] [B, T+2, H] for row b. */
+export const slot = (T: number, b: number, t: number): number => b * (T + 2) + t + 1;
 
 /** h0, c0: [L·D, B, H] (zeros when omitted); masks: training-mode dropout. */
 export function forward(

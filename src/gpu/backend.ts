@@ -363,7 +363,7 @@ export class GpuBackend implements Backend {
       B,
       T,
       tokens,
-      general: general && this.generalShape(B, T, tokens, general),
+      general: null,
       ids: tokens ? s('input ids', idsLen) : this.dummy,
       idsByToken: this.dummy, // CPU adapters: allocated on the first upload of token ids
       x: tokens ? this.dummy : s('input x', B * T * I),
@@ -396,6 +396,7 @@ export class GpuBackend implements Backend {
       ws.dH.push(s(`dH l${k}`, (T + 1) * B * H));
       ws.carry.push(s(`carry l${k}`, 2 * B * H));
     }
+    ws.general = general && this.generalShape(B, T, ws.x, general);
     ws.forward = this.forwardPlan(ws);
     return ws;
   }
@@ -847,12 +848,14 @@ export class GpuBackend implements Backend {
     return { masked, inputMask: !!masks?.input };
   }
 
-  private generalShape(B: number, T: number, tokens: boolean, g: { masked: boolean; inputMask: boolean }): GeneralShape {
+  /** x: the float inputs' buffer (the dummy for token ids), layer 0's input itself when no input dropout applies. */
+  private generalShape(B: number, T: number, x: GPUBuffer, g: { masked: boolean; inputMask: boolean }): GeneralShape {
     const M = B * T;
     const { hiddenSize: H, numLayers: L } = this.cfg;
     const DH = this.D * H;
     const s = (label: string, n: number): GPUBuffer => this.owner.storage(label, n);
     const two = this.D === 2;
+    const tokens = x === this.dummy;
     const hasX0 = !tokens || this.lay.emb >= 0;
     const maxI = Math.max(DH, layerInputSize(this.cfg, 0));
     return {
@@ -862,7 +865,11 @@ export class GpuBackend implements Backend {
       idsRev: two && tokens ? s('input ids reversed', M) : this.dummy,
       idsByTokenRev: this.dummy, // CPU adapters, allocated with the first upload
       X: Array.from({ length: L + 1 }, (_, k) =>
-        (k === 0 && !hasX0) || (k === L && !this.cfg.head) ? this.dummy : s(`input of layer ${k}`, M * (k === 0 ? layerInputSize(this.cfg, 0) : DH)),
+        (k === 0 && !hasX0) || (k === L && !this.cfg.head)
+          ? this.dummy
+          : k === 0 && !tokens && !g.inputMask
+            ? x
+            : s(`input of layer ${k}`, M * (k === 0 ? layerInputSize(this.cfg, 0) : DH)),
       ),
       Xr: Array.from({ length: L }, (_, k) => (two && (k > 0 || hasX0) ? s(`input of layer ${k}, reversed`, M * layerInputSize(this.cfg, k)) : this.dummy)),
       maskIn: g.inputMask ? s('input dropout', M * layerInputSize(this.cfg, 0)) : this.dummy,
@@ -913,10 +920,11 @@ export class GpuBackend implements Backend {
 
   /**
    * The general forward, time-major, M = T·B rows. Layer 0's input X_0 is the embedding's rows (a
-   * gather from the parameters by token id, times the input dropout) or the floats (times it), or
-   * none for one-hot ids (the column gather, as in the classic plan). Each unit u = k·D + d projects
-   * its input (the reverse direction a per-row reversal of it, X_r) and runs its recurrence; the
-   * reverse direction keeps its states in the order it took its steps. Layer k's output X_{k+1}
+   * gather from the parameters by token id, times the input dropout), the floats (their own buffer,
+   * or a copy times the input dropout), or none for one-hot ids (the column gather, as in the
+   * classic plan). Each unit u = k·D + d projects its input (the reverse direction a per-row
+   * reversal of it, X_r) and runs its recurrence; the reverse direction keeps its states in the
+   * order it took its steps. Layer k's output X_{k+1}
    * [M, D·H] is both directions' states routed back to time order, times the mask of the next
    * layer's input (dropout ⊙ lengths); the top's goes to the head (or is the output).
    */
@@ -932,7 +940,7 @@ export class GpuBackend implements Backend {
     const plan: Plan = [];
     const inMask: [GPUBuffer, number, number, boolean] | null = g.inputMask ? [g.maskIn, I0, 0, false] : null;
     if (this.lay.emb >= 0) plan.push(this.route(M, I0, [this.params, this.lay.emb, I0], ws.ids, [g.X[0], 0, I0], inMask));
-    else if (!ws.tokens) plan.push(this.route(M, I0, [ws.x, 0, I0], null, [g.X[0], 0, I0], inMask));
+    else if (g.X[0] !== ws.x) plan.push(this.route(M, I0, [ws.x, 0, I0], null, [g.X[0], 0, I0], inMask));
     const hasX0 = g.X[0] !== this.dummy;
     for (let k = 0; k < L; k++) {
       const Ik = layerInputSize(this.cfg, k);
@@ -1163,14 +1171,19 @@ export class GpuBackend implements Backend {
 
   // ---- inputs, state ----------------------------------------------------------------------------
 
-  private upload(ws: Workspace, input: SeqInput, targets?: SeqTargets): void {
+  /**
+   * Inputs and targets, time-major; returns the ids as uploaded (null for floats). The rows grouped
+   * by token go up for the CPU adapters' column gradients and for an embedding's scatter-add.
+   */
+  private upload(ws: Workspace, input: SeqInput, targets?: SeqTargets): Uint32Array<ArrayBuffer> | null {
     const q = this.device.queue;
     const { B, T } = ws;
     const { inputSize: I, outputSize: O } = this.cfg;
+    let ids: Uint32Array<ArrayBuffer> | null = null;
     if (input.ids) {
-      const ids = new Uint32Array(B * T);
-      q.writeBuffer(ws.ids, 0, timeMajor(ids, input.ids, B, T, 1));
-      if (this.variant === 'cpu') {
+      ids = timeMajor(new Uint32Array(B * T), input.ids, B, T, 1);
+      q.writeBuffer(ws.ids, 0, ids);
+      if (this.variant === 'cpu' || this.lay.emb >= 0) {
         if (ws.idsByToken === this.dummy) ws.idsByToken = this.owner.storage('input rows by token', this.cfg.inputSize + 1 + B * T);
         q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, this.cfg.inputSize));
       }
@@ -1183,6 +1196,7 @@ export class GpuBackend implements Backend {
       q.writeBuffer(ws.yIds, 0, perStep ? timeMajor(new Uint32Array(B * T), targets.ids, B, T, 1) : Uint32Array.from(targets.ids));
     }
     if (targets?.y) q.writeBuffer(ws.yf, 0, timeMajor(new Float32Array(B * T * O), targets.y, B, T, O));
+    return ids;
   }
 
   private ensureStateBuffers(B: number): void {
@@ -1254,29 +1268,24 @@ export class GpuBackend implements Backend {
   /** Every call's start: its workspace, the inputs (and targets) uploaded, the state copied in and out. */
   private begin(input: SeqInput, state: StateSource, targets?: SeqTargets, masks: DropoutMasks | null = null): { ws: Workspace; before: Plan; after: Plan } {
     const ws = this.workspace(input.batch, input.steps, !!input.ids, this.generalMode(input, masks));
-    this.upload(ws, input, targets);
-    if (ws.general) this.uploadRoutes(ws, input, masks);
+    const ids = this.upload(ws, input, targets);
+    if (ws.general) this.uploadRoutes(ws, input, ids, masks);
     if (input.lengths && targets) this.uploadLossWeights(ws, input, targets);
     return { ws, ...this.stateOps(ws, state, input.lengths) };
   }
 
   /**
-   * The general plan's per-call data: each row's reversal and the reversed ids (D = 2), and the
-   * masks (dropout ⊙ lengths, time-major).
+   * The general plan's per-call data: each row's reversal and the reversed ids (D = 2, from the
+   * time-major `ids` upload() wrote), and the masks (dropout ⊙ lengths, time-major).
    */
-  private uploadRoutes(ws: Workspace, input: SeqInput, masks: DropoutMasks | null): void {
+  private uploadRoutes(ws: Workspace, input: SeqInput, ids: Uint32Array<ArrayBuffer> | null, masks: DropoutMasks | null): void {
     const g = ws.general!;
     const q = this.device.queue;
     const { B, T } = ws;
     const M = B * T;
-    const { hiddenSize: H, numLayers: L, outputSize: O, inputSize: V } = this.cfg;
+    const { hiddenSize: H, numLayers: L, inputSize: V } = this.cfg;
     const DH = this.D * H;
     const len = (b: number): number => (input.lengths ? input.lengths[b] : T);
-    const ids = input.ids ? timeMajor(new Uint32Array(M), input.ids, B, T, 1) : null;
-    if (ids && (this.lay.emb >= 0 || this.variant === 'cpu')) {
-      if (ws.idsByToken === this.dummy) ws.idsByToken = this.owner.storage('input rows by token', V + 1 + M);
-      q.writeBuffer(ws.idsByToken, 0, rowsByToken(ids, V));
-    }
     if (this.D === 2) {
       const rev = new Uint32Array(M);
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) rev[t * B + b] = t < len(b) ? (len(b) - 1 - t) * B + b : t * B + b;
