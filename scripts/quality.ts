@@ -10,6 +10,7 @@ import { RnnModel, type BackendName } from '../src/index.js';
 import { Rng } from '../src/model/init.js';
 import { nodeGpu } from '../test/gpu-device.js';
 import { LETTERS, SHAKESPEARE, nameBatch, prepareNames, prepareText, valWindowStart } from '../demo/tasks/realdata.js';
+import { lastStepProbs } from '../demo/tasks/classify.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -99,11 +100,9 @@ async function names(): Promise<{ testAccuracy: number; testNll: number; msPerSt
     const input = nameBatch(part.map((e) => e.name), T);
     const { logits } = await m.predict(input);
     part.forEach((e, b) => {
-      const row = logits.subarray((b * T + input.lengths![b] - 1) * K, (b * T + input.lengths![b]) * K);
-      const mx = Math.max(...row);
-      const lse = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
-      nll += lse - row[e.label];
-      if (row.indexOf(mx) === e.label) correct++;
+      const p = lastStepProbs(logits, b, T, K, input.lengths![b]);
+      nll -= Math.log(p[e.label]);
+      if (p.indexOf(Math.max(...p)) === e.label) correct++;
     });
   }
   m.dispose();

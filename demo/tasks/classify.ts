@@ -13,14 +13,14 @@ export type NamedExample = Named;
 export class NameData {
   readonly labels: string[];
   readonly steps: number;
-  /** Per language, its training names; the held-out 15 % feed the confusion matrix. */
-  readonly train: NamedExample[][];
+  /** The training names; the held-out 15 % feed the confusion matrix. */
+  readonly train: NamedExample[];
   readonly heldOut: NamedExample[];
   private random = rng(7);
 
   constructor(set: NameSet) {
     this.labels = set.labels;
-    this.train = set.labels.map((_, i) => set.train.filter((e) => e.label === i));
+    this.train = set.train;
     this.heldOut = set.test;
     this.steps = Math.max(...[...set.train, ...set.test].map((e) => e.name.length));
   }
@@ -30,7 +30,7 @@ export class NameData {
   }
 
   get trainCount(): number {
-    return this.train.reduce((n, l) => n + l.length, 0);
+    return this.train.length;
   }
 
   /**
@@ -53,19 +53,11 @@ export class NameData {
     const lengths = new Int32Array(B);
     const y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
-      const e = this.pick(Math.floor(this.random() * this.trainCount));
+      const e = this.train[Math.floor(this.random() * this.train.length)];
       lengths[b] = this.encodeInto(e.name, ids, b);
       y[b] = e.label;
     }
     return { input: { batch: B, steps: this.steps, ids, lengths }, targets: { ids: y } };
-  }
-
-  private pick(k: number): NamedExample {
-    for (const lang of this.train) {
-      if (k < lang.length) return lang[k];
-      k -= lang.length;
-    }
-    throw new Error('internal: pick past the training names');
   }
 
   /** Batches of B names (the last one filled up with pads) covering `names`, in order. */

@@ -83,8 +83,10 @@ export function prepareText(text: string): { chars: string[]; train: Int32Array;
   return { chars, train: ids.subarray(0, cut), val: ids.subarray(cut) };
 }
 
-/** Start of validation window j: evenly spaced, each with its 64 inputs and 64 next characters. */
-export function valWindowStart(valLength: number, j: number): number {
-  const { window: W, valWindows: n } = SHAKESPEARE;
-  return Math.floor((j * (valLength - W - 1)) / (n - 1));
+/**
+ * Start of validation window j of n: evenly spaced, each with its W inputs and W next characters
+ * (tiny-shakespeare: 50 windows of 64; fewer or shorter ones for a short text).
+ */
+export function valWindowStart(valLength: number, j: number, W = SHAKESPEARE.window, n = SHAKESPEARE.valWindows): number {
+  return n > 1 ? Math.floor((j * (valLength - W - 1)) / (n - 1)) : 0;
 }

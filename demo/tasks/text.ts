@@ -70,7 +70,7 @@ export class TextStreams {
     const ids = new Int32Array(n * W);
     const tgt = new Int32Array(n * W);
     for (let j = 0; j < n; j++) {
-      const s = n === SHAKESPEARE.valWindows && W === SHAKESPEARE.window ? valWindowStart(this.val.length, j) : j * (W + 1);
+      const s = valWindowStart(this.val.length, j, W, n);
       ids.set(this.val.subarray(s, s + W), j * W);
       tgt.set(this.val.subarray(s + 1, s + W + 1), j * W);
     }
