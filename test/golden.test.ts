@@ -127,6 +127,29 @@ describe('the golden runner on cases it was not shipped with', () => {
     expect(rows.some((r) => /(^|\.)(rnn|fc)\./.test(r.quantity))).toBe(false);
   });
 
+  it('passes a ReLU unit that revives at the second Adam step, and still fails a zero-gradient entry that moved after one step', async () => {
+    if (indexError) throw indexError;
+    // rnn_relu_revive (tools/golden/make_revive.py): unit 3's gradients are exactly 0 at step 1
+    // and not at step 2, so after_adam2 moves entries whose step-1 gradient was 0
+    const rows = await runGoldenCase(join(GOLDEN, 'rnn_relu_revive'), 'cpu');
+    expect(failures(rows)).toEqual([]);
+    expect(rows.find((r) => r.quantity === 'after_adam2.rnn.bias_ih_l0')?.ok).toBe(true);
+    const dir = copyCase('rnn_relu_revive', 'moved-after-one-step');
+    const path = join(dir, 'expected.safetensors');
+    const file = readSafetensors(readFileSync(path));
+    const out = new Map<string, TensorInput>();
+    for (const [n, t] of file.tensors) {
+      const data = Float64Array.from(t.data);
+      // unit 3's b_ih after one Adam step, 1e-9 off PyTorch's: far inside the 1e-4 tiny-gradient
+      // tolerance, but its gradient was exactly 0, so it must be exactly unchanged
+      if (n === 'after_adam.rnn.bias_ih_l0') data[3] += 1e-9;
+      out.set(n, { dtype: t.dtype as TensorInput['dtype'], shape: t.shape, data: t.dtype === 'I32' ? Int32Array.from(t.data) : data });
+    }
+    writeFileSync(path, writeSafetensors(out, file.metadata));
+    const moved = await runGoldenCase(dir, 'cpu');
+    expect(moved.filter((r) => !r.ok).map((r) => r.quantity)).toEqual(['after_adam.rnn.bias_ih_l0']);
+  });
+
   it("fails the 'loss' row, and only that row, when the expected loss is off by one part in a million", async () => {
     if (indexError) throw indexError;
     const dir = copyCase('rnn_tanh_small', 'corrupt-loss');

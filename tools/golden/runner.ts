@@ -173,7 +173,7 @@ export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU
         const n = run.prefix + nameOf.get(s.name);
         if (!has(n)) continue;
         if (run.optimizer.type === 'adam') {
-          checkAdam(n, after.get(s.name)!, E(n), E(`grad.${nameOf.get(s.name)}`));
+          checkAdam(n, after.get(s.name)!, E(n), E(`grad.${nameOf.get(s.name)}`), run.steps);
         } else {
           check(n, after.get(s.name)!, E(n), tol.params);
         }
@@ -184,8 +184,13 @@ export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU
   }
   return rows;
 
-  function checkAdam(n: string, a: ArrayLike<number>, e: ArrayLike<number>, grad: ArrayLike<number>): void {
-    // Tight (relative) where the gradient is well above zero; absolute 1e-2·lr elsewhere.
+  /**
+   * Tight (relative) where the step-1 gradient is well above zero; absolute 1e-2·lr elsewhere.
+   * After ONE step an entry whose gradient was exactly 0 must be exactly unchanged (Adam moves it
+   * by 0 / (0 + eps)); after more steps it may move (a ReLU unit dead at step 1 can revive at
+   * step 2: test/fixtures/golden/rnn_relu_revive), so it gets the absolute tolerance only.
+   */
+  function checkAdam(n: string, a: ArrayLike<number>, e: ArrayLike<number>, grad: ArrayLike<number>, steps: number): void {
     const absTol = 1e-2 * ADAM.lr;
     let worstAbs = 0;
     let tiny = 0;
@@ -196,7 +201,7 @@ export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU
         tiny++;
         const d = Math.abs(a[i] - e[i]);
         worstAbs = Number.isNaN(d) ? Infinity : Math.max(worstAbs, d);
-        if (grad[i] === 0 && a[i] !== e[i]) worstAbs = Infinity; // exactly-zero grads: exactly unchanged
+        if (steps === 1 && grad[i] === 0 && a[i] !== e[i]) worstAbs = Infinity;
       } else {
         keepA.push(a[i]);
         keepE.push(e[i]);
