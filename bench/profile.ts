@@ -8,7 +8,9 @@
 import { RnnModel, type CellKind, type GpuOptions } from '../src/index.js';
 import { CHROMIUM, VOCAB } from './configs.js';
 import { summarize } from './measure.js';
-import type { Pacer } from '../src/gpu/pacer.js';
+import type { GpuBackend } from '../src/gpu/backend.js';
+import { dispatch } from '../src/gpu/plans.js';
+import type { Dispatch, Plan } from '../src/gpu/engine.js';
 
 /** The Chromium comparison's char-LM: what the profile takes apart. */
 export const profileShape = { cell: CHROMIUM.cell, hiddenSize: CHROMIUM.H, batch: CHROMIUM.B, steps: CHROMIUM.T, vocab: VOCAB };
@@ -27,14 +29,7 @@ export function formatProfile(p: Profile): string {
   return [`profile of one ${p.shape} step, kernels ${p.kernels}:`, ...lines].join('\n');
 }
 
-interface Internals {
-  device: GPUDevice;
-  workspaces: Map<string, { forward: unknown[]; plans: Map<string, unknown[]> }>;
-  update: unknown[];
-  encode(enc: GPUCommandEncoder, plan: unknown[]): void;
-  dispatch(pass: GPUComputePassEncoder, op: unknown): void;
-  pacer: Pacer;
-}
+type Internals = Pick<GpuBackend, 'device' | 'workspaces' | 'update' | 'encode' | 'pacer'>;
 
 export interface ProfileRow {
   family: string;
@@ -48,19 +43,16 @@ export async function profileStep(
   opts: { cell: CellKind; hiddenSize: number; batch: number; steps: number; vocab: number; reps?: number } & GpuOptions,
 ): Promise<Profile> {
   const { batch: B, steps: T, vocab: V } = opts;
-  const m = await RnnModel.create({ cell: opts.cell, inputSize: V, hiddenSize: opts.hiddenSize, backend: 'webgpu', gpu: opts.gpu, kernels: opts.kernels });
+  const m = await RnnModel.create({ cell: opts.cell, inputSize: V, hiddenSize: opts.hiddenSize, backend: 'webgpu', gpu: opts.gpu, kernels: opts.kernels, timestamps: true });
   try {
     m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1 });
     const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V);
     await m.trainStep({ batch: B, steps: T, ids }, { ids });
     const be = (m as unknown as { backendImpl: Internals }).backendImpl;
     const ws = [...be.workspaces.values()][0];
-    const ops = [...ws.forward, ...ws.plans.get('loss:nll')!, ...ws.plans.get('backward')!, ...be.update] as {
-      kind: string;
-      pipeline?: GPUComputePipeline;
-    }[];
+    const ops = [...ws.forward, ...ws.plans.get('loss:nll:false')!, ...ws.plans.get('backward')!, ...be.update!] as Plan;
     const familyOf = (op: (typeof ops)[number]): string => {
-      const label = op.pipeline?.label ?? op.kind;
+      const label = op.kind === 'dispatch' ? op.pipeline.label : op.kind;
       return label.startsWith('gemm') ? label.replace(/,"(C_OFF|C_LD|BIAS_OFF|HAS_BIAS|ACCUMULATE)".*/, '}') : label.split(':')[0];
     };
     const families = new Map<string, typeof ops>();
@@ -107,7 +99,7 @@ export async function profileStep(
             continue;
           }
           const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
-          be.dispatch(pass, op);
+          dispatch(pass, op as Dispatch);
           pass.end();
           i++;
         }

@@ -8,11 +8,11 @@
 // by the same invocation (b, j), so no other invocation touches them; d h0 and d c0 at the end.
 // Only index j of each gate block is needed, so the gate math is local to (b, j); the recurrent
 // term is the GEMM dR_{t+1} [B, G·H] · W_hh [G·H, H] with the gate math as its epilogue.
-// Split, GPUs (`*_tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
-//   tiles would leave SMs idle) × 32 units with 8×8×KS invocations that split K = G·H: a chunk of
-//   KC = 16·KS i is staged in workgroup memory (coalesced: dR read along i, W_hh's rows along j; the
+// Split, GPUs (`*_tiled`): a workgroup computes TM = 8·ROWS_PER_INV rows (ROWS_PER_INV = 4, 2 or 1, smaller where few
+//   tiles would leave SMs idle) × 32 units with 8×8×K_SLICES invocations that split K = G·H: a chunk of
+//   KC = 16·K_SLICES i is staged in workgroup memory (coalesced: dR read along i, W_hh's rows along j; the
 //   next chunk's loads in flight while this one is multiplied), group kg takes 16 i of it, each
-//   invocation 4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial
+//   invocation 4·ROWS_PER_INV sums in vec4 registers (the register tile of shaders/tile.wgsl); the K_SLICES partial
 //   sums meet in workgroup memory and the cell's backward runs once per (row, unit), spread over all
 //   invocations.
 // Split, CPU adapters (`*_blocked`): one invocation per 4 rows × 4 units, four vec4 accumulators.
@@ -68,13 +68,13 @@ fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
   let K = select(GH, 0u, skip);
   let kl = li % KC; // dR: k = kl of rows li / KC + 4i (+ 16)
   let r0 = li / KC;
-  let jl = li % 32u; // W_hh: unit n0 + jl of rows li / 32 + 2·KS·i, i < 8
+  let jl = li % 32u; // W_hh: unit n0 + jl of rows li / 32 + 2·K_SLICES·i, i < 8
   let i0 = li / 32u;
   let dRows0 = xRows(false);
   let dRows1 = xRows(true);
   var pd0 = vec4<f32>(); // prefetched dR: rows r0 + 4i (pd1: + 16)
   var pd1 = vec4<f32>();
-  var pw0 = vec4<f32>(); // prefetched W_hh: rows i0 + 2·KS·i (pw1: + 8·KS)
+  var pw0 = vec4<f32>(); // prefetched W_hh: rows i0 + 2·K_SLICES·i (pw1: + 8·K_SLICES)
   var pw1 = vec4<f32>();
   var acc = Acc();
   for (var k0 = 0u; k0 < K + KC; k0 += KC) {
@@ -83,7 +83,7 @@ fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
       pd0 = loadD4(base, m0 + r0, k0 + kl, dRows0);
       pd1 = loadD4(base, m0 + r0 + 16u, k0 + kl, dRows1);
       pw0 = loadW4(k0 + i0, n0 + jl);
-      pw1 = loadW4(k0 + i0 + 8u * KS, n0 + jl);
+      pw1 = loadW4(k0 + i0 + 8u * K_SLICES, n0 + jl);
     }
     if (k0 > 0u) {
       acc = mulChunk(lid, acc); // chunk k0 − KC, already in workgroup memory
@@ -92,8 +92,8 @@ fn whhTTile(t: u32, skip: bool, lid: vec3<u32>, li: u32, m0: u32, n0: u32) {
     if (k0 < K) {
       storeCol4(r0 * LDX + kl, 4u * LDX, dRows0, pd0);
       storeCol4((r0 + 16u) * LDX + kl, 4u * LDX, dRows1, pd1);
-      storeCol4(Y_AT + i0 * LDW + jl, 2u * KS * LDW, 4u, pw0);
-      storeCol4(Y_AT + (i0 + 8u * KS) * LDW + jl, 2u * KS * LDW, 4u, pw1);
+      storeCol4(Y_AT + i0 * LDW + jl, 2u * K_SLICES * LDW, 4u, pw0);
+      storeCol4(Y_AT + (i0 + 8u * K_SLICES) * LDW + jl, 2u * K_SLICES * LDW, 4u, pw1);
     }
     workgroupBarrier();
   }
@@ -115,10 +115,10 @@ fn loadD4(base: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
   return v;
 }
 
-// W_hh[i + 2·KS·l, j] for l < 4 (zeros past G·H, H).
+// W_hh[i + 2·K_SLICES·l, j] for l < 4 (zeros past G·H, H).
 fn loadW4(i: u32, j: u32) -> vec4<f32> {
   let GH = gates() * H;
-  let s = 2u * KS;
+  let s = 2u * K_SLICES;
   var v = vec4<f32>();
   if (j < H) {
     let p = WHH_OFF + i * WHH_LD + j;
@@ -130,27 +130,27 @@ fn loadW4(i: u32, j: u32) -> vec4<f32> {
   return v;
 }
 
-@compute @workgroup_size(8, 8, KS)
+@compute @workgroup_size(8, 8, K_SLICES)
 fn back_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
               @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
   whhTTile(t + 1u, step.first != 0u, lid, li, m0, n0);
-  for (var e = li; e < TM * TN; e += 64u * KS) {
+  for (var e = li; e < TM * TN; e += 64u * K_SLICES) {
     let b = m0 + e / TN;
     let u = n0 + e % TN;
     if (b < B && u < H) { backElement(t, b, u, partialSum(e / TN, e % TN), step.first != 0u); }
   }
 }
 
-@compute @workgroup_size(8, 8, KS)
+@compute @workgroup_size(8, 8, K_SLICES)
 fn h0_tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
             @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * TM;
   let n0 = wid.x * TN;
   whhTTile(0u, false, lid, li, m0, n0);
-  for (var e = li; e < TM * TN; e += 64u * KS) {
+  for (var e = li; e < TM * TN; e += 64u * K_SLICES) {
     let b = m0 + e / TN;
     let u = n0 + e % TN;
     if (b < B && u < H) { h0Element(b, u, partialSum(e / TN, e % TN)); }

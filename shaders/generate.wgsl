@@ -6,15 +6,15 @@
 // Layout: every layer's h (and c) lives in workgroup memory [L, H]; parameter offsets come from
 // `lay` (per layer: W_ih, its leading dimension, W_hh, b_ih, b_hh; then fc.weight, H, fc.bias).
 // Weights are row-major, a row's H words contiguous.
-// Split, cell: S = 1: invocation li owns units j = li + q·WGS (q < NQ ≤ 4) and walks its rows'
+// Split, cell: S = 1: invocation li owns units j = li + q·WG_SIZE (q < NQ ≤ 4) and walks its rows'
 // dot products alone (few invocations, few barriers: the CPU adapter's choice). S > 1: each row of
 // W_hh (and of W_ih above layer 0) is cut into S k-slices i ≡ s (mod S); invocation w = row·S + s
-// (w = li + n·WGS) sums its slice, so consecutive invocations read consecutive words of a row, and
+// (w = li + n·WG_SIZE) sums its slice, so consecutive invocations read consecutive words of a row, and
 // writes the partial sum to pw[s, row]; after a barrier unit j's owner adds the S partials per gate.
-// Split, head: the same with SO slices per logit row (SO = 1: invocation o sums row o alone).
-// V4 (H % 4 = 0, rows 16-byte aligned): a slice is every S-th (SO-th) vec4 of the row instead of
+// Split, head: the same with HEAD_SLICES slices per logit row (HEAD_SLICES = 1: invocation o sums row o alone).
+// V4 (H % 4 = 0, rows 16-byte aligned): a slice is every S-th (HEAD_SLICES-th) vec4 of the row instead of
 // every S-th word, one 16-byte load per four terms.
-// Sampling, two-level over chunks of CH logits (NC = ⌈O/CH⌉ chunks, invocation c owns chunk c):
+// Sampling, two-level over chunks of CHUNK logits (NC = ⌈O/CHUNK⌉ chunks, invocation c owns chunk c):
 // each chunk's argmax, then its sum of e_o = exp((z_o − max z)/temperature) over the kept o, then
 // the inverse CDF: F(o) = (Σ_{c' < c} T_c', summed in chunk order) + (running sum inside chunk c);
 // total = F(O − 1) exactly, and the one chunk with F(before it) ≤ u·total picks its first o with
@@ -24,15 +24,15 @@ override L: u32;
 override O: u32;
 override CELL: u32; // 0 RNN, 1 LSTM, 2 GRU
 override ACT: u32 = 0u;
-override WGS: u32 = 64u;
+override WG_SIZE: u32 = 64u;
 override NQ: u32 = 1u;
 override HL: u32 = 1u; // L·H
 override CL: u32 = 1u; // L·H for LSTM, else 1
 override S: u32 = 1u;  // k-slices per cell row
-override SO: u32 = 1u; // k-slices per head row
-override PW: u32 = 1u; // partial sums: max(rows of a layer · S, O · SO), 1 when S = SO = 1
-override CH: u32 = 1u; // logits per sampling chunk
-override NC: u32 = 1u; // ⌈O / CH⌉
+override HEAD_SLICES: u32 = 1u; // k-slices per head row
+override PARTIALS: u32 = 1u; // partial sums: max(rows of a layer · S, O · HEAD_SLICES), 1 when S = HEAD_SLICES = 1
+override CHUNK: u32 = 1u; // logits per sampling chunk
+override NC: u32 = 1u; // ⌈O / CHUNK⌉
 override V4: bool = false; // every weight row 16-byte aligned (H % 4 = 0): k-slices of vec4s
 
 struct Sampling {
@@ -53,7 +53,7 @@ var<workgroup> hw: array<f32, HL>;
 var<workgroup> cw: array<f32, CL>;
 var<workgroup> zw: array<f32, O>;
 var<workgroup> keep: array<u32, O>;
-var<workgroup> pw: array<f32, PW>; // [slice, row]
+var<workgroup> pw: array<f32, PARTIALS>; // [slice, row]
 var<workgroup> bw: array<u32, NC>; // each chunk's argmax
 var<workgroup> tw: array<f32, NC>; // each chunk's Σ e_o
 var<workgroup> tokw: u32;
@@ -117,12 +117,12 @@ fn layerAt(k: u32) -> LayerAt {
   return LayerAt(lay[m], lay[m + 1u], lay[m + 2u], lay[m + 3u], lay[m + 4u]);
 }
 
-// S > 1: every k-slice of layer k's rows into pw[s, row]; invocation li takes w = li + n·WGS.
+// S > 1: every k-slice of layer k's rows into pw[s, row]; invocation li takes w = li + n·WG_SIZE.
 fn cellPartials(lw: LayerAt, k: u32, li: u32) {
   let GH = gates() * H;
   let R = rowsOf(k);
-  for (var n = 0u; n < (rowsOf(L - 1u) * S + WGS - 1u) / WGS; n++) {
-    let w = li + n * WGS;
+  for (var n = 0u; n < (rowsOf(L - 1u) * S + WG_SIZE - 1u) / WG_SIZE; n++) {
+    let w = li + n * WG_SIZE;
     let row = w / S;
     let sl = w % S;
     if (row < GH) {
@@ -238,14 +238,14 @@ fn weight(o: u32, m: f32) -> f32 {
   return select(0.0, exp((zw[q] - m) / s.temperature), o < O && kept(q));
 }
 
-@compute @workgroup_size(WGS)
+@compute @workgroup_size(WG_SIZE)
 fn main(@builtin(local_invocation_index) li: u32) {
-  for (var i = li; i < HL; i += WGS) { hw[i] = 0.0; }
-  for (var i = li; i < CL; i += WGS) { cw[i] = 0.0; }
+  for (var i = li; i < HL; i += WG_SIZE) { hw[i] = 0.0; }
+  for (var i = li; i < CL; i += WG_SIZE) { cw[i] = 0.0; }
   if (li == 0u) { tokw = ids[0]; }
   workgroupBarrier();
   let last = s.P + s.NGEN - 1u;
-  let c0 = li * CH;
+  let c0 = li * CHUNK;
   let fcW = lay[L * 5u];
   let fcb = lay[L * 5u + 2u];
   for (var p = 0u; p < last; p++) {
@@ -259,14 +259,14 @@ fn main(@builtin(local_invocation_index) li: u32) {
         var o2 = CellOut();
         var o3 = CellOut();
         if (li < H) { o0 = unitForward(lw, k, li, unitBase(lw, k, li, tok)); }
-        if (NQ > 1u && li + WGS < H) { o1 = unitForward(lw, k, li + WGS, unitBase(lw, k, li + WGS, tok)); }
-        if (NQ > 2u && li + 2u * WGS < H) { o2 = unitForward(lw, k, li + 2u * WGS, unitBase(lw, k, li + 2u * WGS, tok)); }
-        if (NQ > 3u && li + 3u * WGS < H) { o3 = unitForward(lw, k, li + 3u * WGS, unitBase(lw, k, li + 3u * WGS, tok)); }
+        if (NQ > 1u && li + WG_SIZE < H) { o1 = unitForward(lw, k, li + WG_SIZE, unitBase(lw, k, li + WG_SIZE, tok)); }
+        if (NQ > 2u && li + 2u * WG_SIZE < H) { o2 = unitForward(lw, k, li + 2u * WG_SIZE, unitBase(lw, k, li + 2u * WG_SIZE, tok)); }
+        if (NQ > 3u && li + 3u * WG_SIZE < H) { o3 = unitForward(lw, k, li + 3u * WG_SIZE, unitBase(lw, k, li + 3u * WG_SIZE, tok)); }
         workgroupBarrier();
         if (li < H) { store(k, li, o0); }
-        if (NQ > 1u && li + WGS < H) { store(k, li + WGS, o1); }
-        if (NQ > 2u && li + 2u * WGS < H) { store(k, li + 2u * WGS, o2); }
-        if (NQ > 3u && li + 3u * WGS < H) { store(k, li + 3u * WGS, o3); }
+        if (NQ > 1u && li + WG_SIZE < H) { store(k, li + WG_SIZE, o1); }
+        if (NQ > 2u && li + 2u * WG_SIZE < H) { store(k, li + 2u * WG_SIZE, o2); }
+        if (NQ > 3u && li + 3u * WG_SIZE < H) { store(k, li + 3u * WG_SIZE, o3); }
       } else {
         var base = Pre();
         if (li < H) { base = unitBase(lw, k, li, tok); }
@@ -275,7 +275,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
         // unit j's owner alone reads and writes h_j (and c_j) now
         if (li < H) { store(k, li, unitForward(lw, k, li, base)); }
         for (var q = 1u; q < NQ; q++) {
-          let j = li + q * WGS;
+          let j = li + q * WG_SIZE;
           if (j < H) { store(k, j, unitForward(lw, k, j, unitBase(lw, k, j, tok))); }
         }
       }
@@ -283,27 +283,27 @@ fn main(@builtin(local_invocation_index) li: u32) {
     }
     if (p + 1u >= s.P) {
       let top = (L - 1u) * H;
-      if (SO == 1u) {
-        for (var o = li; o < O; o += WGS) { zw[o] = params[fcb + o] + dotSlice(fcW + o * H, top, 0u, 1u); }
+      if (HEAD_SLICES == 1u) {
+        for (var o = li; o < O; o += WG_SIZE) { zw[o] = params[fcb + o] + dotSlice(fcW + o * H, top, 0u, 1u); }
       } else {
         // slice 0 also carries fc.bias, so no global load waits behind the barrier
-        for (var n = 0u; n < (O * SO + WGS - 1u) / WGS; n++) {
-          let w = li + n * WGS;
-          let o = w / SO;
-          let sl = w % SO;
-          if (o < O) { pw[sl * O + o] = select(0.0, params[fcb + o], sl == 0u) + dotSlice(fcW + o * H, top, sl, SO); }
+        for (var n = 0u; n < (O * HEAD_SLICES + WG_SIZE - 1u) / WG_SIZE; n++) {
+          let w = li + n * WG_SIZE;
+          let o = w / HEAD_SLICES;
+          let sl = w % HEAD_SLICES;
+          if (o < O) { pw[sl * O + o] = select(0.0, params[fcb + o], sl == 0u) + dotSlice(fcW + o * H, top, sl, HEAD_SLICES); }
         }
       }
       workgroupBarrier();
       if (li < NC) {
         var best = c0;
         var top = -3.4e38;
-        for (var i = 0u; i < CH; i++) {
+        for (var i = 0u; i < CHUNK; i++) {
           let o = min(c0 + i, O - 1u);
           var z = zw[o];
-          if (SO > 1u) {
+          if (HEAD_SLICES > 1u) {
             z = 0.0;
-            for (var sl = 0u; sl < SO; sl++) { z += pw[sl * O + o]; }
+            for (var sl = 0u; sl < HEAD_SLICES; sl++) { z += pw[sl * O + o]; }
             if (c0 + i < O) { zw[o] = z; }
           }
           if (c0 + i < O && (i == 0u || z > top)) {
@@ -315,7 +315,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
       }
       workgroupBarrier();
       if (s.topK > 0u && s.topK < O) {
-        for (var o = li; o < O; o += WGS) {
+        for (var o = li; o < O; o += WG_SIZE) {
           var above = 0u;
           for (var i = 0u; i < O; i++) { if (zw[i] > zw[o]) { above++; } }
           keep[o] = select(0u, 1u, above < s.topK);
@@ -335,7 +335,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
           best = bestOf();
           m = zw[best];
           var t = 0.0;
-          for (var i = 0u; i < CH; i++) { t += weight(c0 + i, m); }
+          for (var i = 0u; i < CHUNK; i++) { t += weight(c0 + i, m); }
           tw[li] = t;
         }
         if (NC > 1u) { workgroupBarrier(); }
@@ -350,7 +350,7 @@ fn main(@builtin(local_invocation_index) li: u32) {
           let goal = f32(pcg(s.seed ^ pcg(p + 1u)) >> 8u) / 16777216.0 * total;
           var pick = O;
           var run = 0.0;
-          for (var i = 0u; i < CH; i++) {
+          for (var i = 0u; i < CHUNK; i++) {
             run += weight(c0 + i, m);
             if (pick == O && off <= goal && off + run > goal) { pick = c0 + i; }
           }

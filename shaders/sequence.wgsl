@@ -7,7 +7,7 @@
 // Layouts as in step.wgsl / bptt.wgsl; whhT = W_hhᵀ [H, G·H] row-major (shaders/transpose.wgsl,
 // recorded before the forward), so that the forward's loads coalesce.
 // Split: workgroup w owns batch rows 4w … 4w+3, one per vec4 lane (rows ≥ B are computed on
-// clamped inputs and never stored). Invocation li = s·H + j owns unit j and the s-th of KS slices
+// clamped inputs and never stored). Invocation li = s·H + j owns unit j and the s-th of K_SLICES slices
 // of the dot products' index (k < H forward, gate row c < G·H backward). Each step: every
 // invocation accumulates its slice for its unit (all gates) and the four rows in vec4 registers,
 // the s > 0 slices go to workgroup memory, and after a barrier the s = 0 invocation of unit j adds
@@ -26,10 +26,10 @@ override WHH_OFF: u32 = 0u;
 override WHH_LD: u32 = 1u;
 override BHH_OFF: u32 = 0u;
 override HAS_BHH: bool = true;
-override KS: u32 = 1u;   // slices per unit
-override WGS: u32 = 64u; // H·KS
+override K_SLICES: u32 = 1u;   // slices per unit
+override WG_SIZE: u32 = 64u; // H·K_SLICES
 override SV: u32 = 1u;   // vec4 slots of state: H (forward) or G·H (backward)
-override PART: u32 = 1u; // vec4 slots of partial sums: (KS−1)·G·H (forward) or (KS−1)·H (backward), ≥ 1
+override PART: u32 = 1u; // vec4 slots of partial sums: (K_SLICES−1)·G·H (forward) or (K_SLICES−1)·H (backward), ≥ 1
 
 @group(0) @binding(0) var<storage, read> params: array<f32>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -71,7 +71,7 @@ fn fwdTerm(a: ptr<function, Acc>, k: u32, j: u32) {
 
 // Unrolled 8 ways so that 8·G independent loads are in flight: the loop is latency-bound.
 fn forwardSlice(j: u32, s: u32) -> Acc {
-  let len = (H + KS - 1u) / KS;
+  let len = (H + K_SLICES - 1u) / K_SLICES;
   let k0 = s * len;
   let k1 = min(H, k0 + len);
   var a = Acc(vec4<f32>(), vec4<f32>(), vec4<f32>(), vec4<f32>());
@@ -106,7 +106,7 @@ fn inputsA(t: u32, b: u32, j: u32) -> vec4<f32> {
   return x;
 }
 
-@compute @workgroup_size(WGS)
+@compute @workgroup_size(WG_SIZE)
 fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let G = gates();
   let GH = G * H;
@@ -152,7 +152,7 @@ fn forward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid:
     }
     workgroupBarrier();
     if (s == 0u) {
-      for (var q = 1u; q < KS; q++) {
+      for (var q = 1u; q < K_SLICES; q++) {
         let p = (q - 1u) * GH + j;
         a.r0 += part[p];
         if (G > 1u) {
@@ -195,7 +195,7 @@ fn savedGates(t: u32, b: u32, j: u32) -> vec4<f32> {
 // Σ_{c in slice s} W_hh[c, j] · dR[c] over the gate rows c < G·H (vec4 lanes = rows).
 fn backwardSlice(j: u32, s: u32) -> vec4<f32> {
   let GH = gates() * H;
-  let len = (GH + KS - 1u) / KS;
+  let len = (GH + K_SLICES - 1u) / K_SLICES;
   let c0 = s * len;
   let c1 = min(GH, c0 + len);
   // unrolled 8 ways (independent loads in flight), two accumulators
@@ -212,18 +212,18 @@ fn backwardSlice(j: u32, s: u32) -> vec4<f32> {
   return r + q;
 }
 
-// W_hhᵀ dR summed over the KS slices, valid in the s = 0 invocations; ends with a barrier.
+// W_hhᵀ dR summed over the K_SLICES slices, valid in the s = 0 invocations; ends with a barrier.
 fn recurrent(j: u32, s: u32) -> vec4<f32> {
   var r = backwardSlice(j, s);
   if (s > 0u) { part[(s - 1u) * H + j] = r; }
   workgroupBarrier();
   if (s == 0u) {
-    for (var q = 1u; q < KS; q++) { r += part[(q - 1u) * H + j]; }
+    for (var q = 1u; q < K_SLICES; q++) { r += part[(q - 1u) * H + j]; }
   }
   return r;
 }
 
-@compute @workgroup_size(WGS)
+@compute @workgroup_size(WG_SIZE)
 fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let G = gates();
   let GH = G * H;

@@ -7,12 +7,12 @@
 // cache [T, B, 4H] keeps what BPTT needs: LSTM i,f,g,o; GRU r,z,n and r_n (W_hn h + b_hn).
 // The recurrent product is the GEMM [B, H] · W_hhᵀ [H, G·H] with the gate math as its epilogue, so
 // each invocation must hold all G gates of the units it finishes. Columns are (gate, unit) pairs.
-// Split, GPUs (`tiled`): a workgroup computes TM = 8·RB rows (RB = 4, 2 or 1, smaller where few
+// Split, GPUs (`tiled`): a workgroup computes TM = 8·ROWS_PER_INV rows (ROWS_PER_INV = 4, 2 or 1, smaller where few
 //   tiles would leave SMs idle) × 32 columns, column c being gate c / NU of unit u0 + c % NU,
-//   NU = ⌊32 / G⌋ units a tile (RNN 32, GRU 10, LSTM 8). Its 8×8×KS invocations split K: a chunk of
-//   KC = 16·KS k is staged in workgroup memory (coalesced: neighbours load neighbouring k, the next
+//   NU = ⌊32 / G⌋ units a tile (RNN 32, GRU 10, LSTM 8). Its 8×8×K_SLICES invocations split K: a chunk of
+//   KC = 16·K_SLICES k is staged in workgroup memory (coalesced: neighbours load neighbouring k, the next
 //   chunk's loads in flight while this one is multiplied), group kg takes 16 k of it, each invocation
-//   4·RB sums in vec4 registers (the register tile of shaders/tile.wgsl); the KS partial sums meet
+//   4·ROWS_PER_INV sums in vec4 registers (the register tile of shaders/tile.wgsl); the K_SLICES partial sums meet
 //   in workgroup memory, and the cell update runs once per (row, unit) of the tile, spread over all
 //   invocations.
 // Split, CPU adapters (`blocked`, where barriers are costly and private arrays live in memory):
@@ -85,7 +85,7 @@ fn cellUpdate(t: u32, b: u32, j: u32, rv: vec4<f32>) {
 }
 
 // `tiled`: the product through shaders/tile.wgsl, its X = h_{t-1}, its Y = W_hhᵀ's tile columns.
-@compute @workgroup_size(8, 8, KS)
+@compute @workgroup_size(8, 8, K_SLICES)
 fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
          @builtin(local_invocation_index) li: u32) {
   let t = step.t0;
@@ -130,7 +130,7 @@ fn tiled(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wi
   }
   storePartials(lid, acc);
   workgroupBarrier();
-  for (var e = li; e < TM * NU; e += 64u * KS) {
+  for (var e = li; e < TM * NU; e += 64u * K_SLICES) {
     let b = m0 + e / NU;
     let u = e % NU;
     if (b < B && u0 + u < H) {

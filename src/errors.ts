@@ -43,5 +43,64 @@ export class SafetensorsError extends WebrnnError {
 /** WebGPU is missing, or the adapter lacks a feature or limit the model needs. */
 export class WebGpuUnavailableError extends WebrnnError {}
 
+/**
+ * The model, or one call's shape, needs more of a device limit than this device has: `limit` is
+ * the WebGPU limit's name, `needed` what the model asks, `available` what the device offers.
+ */
+export class GpuLimitError extends WebGpuUnavailableError {
+  constructor(
+    readonly limit: string,
+    readonly needed: number,
+    readonly available: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * WebGPU rejected the work of a call (a validation or out-of-memory error). `kernel` names the
+ * kernel the error is about where WebGPU's message says, `modelUsable` whether the model's
+ * parameters and optimizer state are intact (a rejected command buffer runs nothing), so that the
+ * caller may retry with a smaller batch or sequence, or save the model.
+ */
+export class GpuError extends WebrnnError {
+  constructor(
+    readonly kind: 'validation' | 'out-of-memory' | 'internal',
+    readonly kernel: string | null,
+    readonly modelUsable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The GPU device was lost (a driver reset, a backgrounded tab on mobile, device.destroy()): every
+ * call rejects with this until `model.recover()` recreates a device from the model's last CPU
+ * snapshot. `reason` is WebGPU's ('destroyed' or 'unknown'); `snapshotStep` the optimizer step
+ * the snapshot holds (null: none).
+ */
+export class DeviceLostError extends WebrnnError {
+  constructor(
+    readonly reason: string,
+    readonly snapshotStep: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A model that was disposed was used again. */
 export class DisposedError extends WebrnnError {}
+
+/** Any value as error-message text, whatever it is (a symbol, a BigInt, an object without a prototype). */
+export function show(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return `'${v.slice(0, 60)}'`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'undefined' || typeof v === 'bigint' || typeof v === 'symbol') return String(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return 'a plain Array';
+  const ctor = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof ctor === 'string' ? `a ${ctor}` : 'an object';
+}

@@ -18,5 +18,8 @@ export {
   ConfigError,
   SafetensorsError,
   WebGpuUnavailableError,
+  GpuLimitError,
+  GpuError,
+  DeviceLostError,
   DisposedError,
 } from './errors.js';

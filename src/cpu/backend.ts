@@ -89,12 +89,18 @@ export class CpuBackend implements Backend {
     const opts = this.opts!;
     const { loss, grads } = await this.gradients(input, targets, opts.loss, state, masks);
     const g = [...grads.values()];
-    const norm = opts.clip === null ? gradNorm(g) : clipGradNorm(g, opts.clip).norm;
+    const norm = gradNorm(g);
+    if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+      // nothing changes (the GPU's optim.wgsl guard); the carried state ran through the bad step
+      this.carried = null;
+      return { loss, gradNorm: norm, skipped: true };
+    }
+    if (opts.clip !== null) clipGradNorm(g, opts.clip);
     const params = netToParams(this.cfg, this.net);
     const p = [...params.values()];
     this.optimizer!.update(p, g);
     this.net = netFromParams(this.cfg, params);
-    return { loss, gradNorm: norm };
+    return { loss, gradNorm: norm, skipped: false };
   }
 
   async generate(prime: Int32Array, length: number, temperature: number, topK: number, seed: number): Promise<Int32Array> {
@@ -122,7 +128,7 @@ export class CpuBackend implements Backend {
   }
 
   stats(): BackendStats {
-    return { dispatches: 0, submits: 0, gpuBytes: 0, kernels: 'cpu-reference' };
+    return { dispatches: 0, submits: 0, gpuBytes: 0, kernels: 'cpu-reference', skippedSteps: 0, snapshotStep: null };
   }
 
   dispose(): void {}

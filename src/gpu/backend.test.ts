@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
 import { failures, parity, CLASSIC_CASES as cases } from '../../test/parity.js';
 import { RnnModel, WebGpuUnavailableError, ConfigError } from '../index.js';
-import { rowSplit, splitK } from './backend.js';
+import { rowSplit, splitK } from './kernels/gemm.js';
 import { ROW_MAX_K } from './rows.js';
 
 // Every kernel family runs here on SwiftShader: 'gpu' (tiled GEMM in workgroup memory, the whole

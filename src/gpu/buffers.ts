@@ -7,6 +7,10 @@ export const MAP_READ_MODE = 0x1;
 export const SHADER_STAGE_COMPUTE = 0x4;
 const STORAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 
+/** GPU buffers alive now across every model in this process (the soak test watches it). */
+let live = 0;
+export const liveBuffers = (): number => live;
+
 export class BufferOwner {
   private buffers = new Set<GPUBuffer>();
 
@@ -34,8 +38,13 @@ export class BufferOwner {
     );
   }
 
+  private allocations = 0;
+  private readonly order = new Map<GPUBuffer, number>();
+
   private track(b: GPUBuffer): GPUBuffer {
+    live++;
     this.buffers.add(b);
+    this.order.set(b, this.allocations++);
     return b;
   }
 
@@ -46,13 +55,33 @@ export class BufferOwner {
     return n;
   }
 
+  /** Live buffers now (the soak test watches it). */
+  get count(): number {
+    return this.buffers.size;
+  }
+
+  /** A point to roll back to: releaseSince(mark()) frees what was allocated after it. */
+  mark(): number {
+    return this.allocations;
+  }
+
+  releaseSince(mark: number): void {
+    for (const [b, n] of this.order) if (n >= mark) this.release(b);
+  }
+
   release(b: GPUBuffer): void {
-    if (this.buffers.delete(b)) b.destroy();
+    this.order.delete(b);
+    if (this.buffers.delete(b)) {
+      live--;
+      b.destroy();
+    }
   }
 
   destroy(): void {
+    live -= this.buffers.size;
     for (const b of this.buffers) b.destroy();
     this.buffers.clear();
+    this.order.clear();
   }
 }
 

@@ -1,6 +1,10 @@
-// Device acquisition. A model asks for a GPU once; devices are shared per GPU object. We ask for
-// the adapter's own maxima of the limits big shapes run into, and say which one a shape exceeds.
-import { WebGpuUnavailableError } from '../errors.js';
+// Device acquisition. A model asks for a GPU once; devices are shared per GPU object (a lost one
+// is forgotten, so the next model, or model.recover(), gets a new one). We ask for the adapter's
+// own maxima of the limits the kernel choice (limits.ts) reads, since a device serves models of
+// any size, and for a feature only where a kernel uses it: 'subgroups' on CPU adapters whose
+// subgroups are 4 wide (the team kernels), 'timestamp-query' when the profiler asks. A device with
+// WebGPU's defaults and no features runs every model; limits.ts picks the variants that fit it.
+import { GpuLimitError, WebGpuUnavailableError } from '../errors.js';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -14,7 +18,7 @@ export interface GpuContext {
   subgroups4: boolean;
 }
 
-const contexts = new WeakMap<GPU, Promise<GpuContext>>();
+const contexts = new WeakMap<GPU, Map<string, Promise<GpuContext>>>();
 
 const RAISED_LIMITS = [
   'maxStorageBufferBindingSize',
@@ -32,7 +36,8 @@ function describe(info: GPUAdapterInfo | undefined): string {
   return parts.length ? [...new Set(parts)].join(' / ') : 'WebGPU adapter';
 }
 
-export function acquireGpu(gpu?: GPU): Promise<GpuContext> {
+/** timestamps: also request 'timestamp-query' (bench/profile.ts), a device of its own. */
+export function acquireGpu(gpu?: GPU, opts: { timestamps?: boolean } = {}): Promise<GpuContext> {
   const g = gpu ?? (typeof navigator !== 'undefined' ? (navigator as Navigator & { gpu?: GPU }).gpu : undefined);
   if (!g) {
     return Promise.reject(
@@ -42,41 +47,49 @@ export function acquireGpu(gpu?: GPU): Promise<GpuContext> {
       ),
     );
   }
-  let ctx = contexts.get(g);
+  let byKind = contexts.get(g);
+  if (!byKind) contexts.set(g, (byKind = new Map()));
+  const kind = opts.timestamps ? 'timestamps' : 'plain';
+  let ctx = byKind.get(kind);
   if (!ctx) {
-    ctx = open(g);
-    contexts.set(g, ctx);
-    ctx.catch(() => contexts.delete(g));
+    const made = open(g, !!opts.timestamps, () => byKind.delete(kind));
+    byKind.set(kind, made);
+    made.catch(() => byKind.delete(kind));
+    ctx = made;
   }
   return ctx;
 }
 
-async function open(gpu: GPU): Promise<GpuContext> {
+async function open(gpu: GPU, timestamps: boolean, forget: () => void): Promise<GpuContext> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new WebGpuUnavailableError("WebGPU found no adapter (requestAdapter returned null); use backend: 'cpu'");
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name] as number;
-  const subgroups = adapter.features.has('subgroups');
-  // 'timestamp-query' where offered: unused it costs nothing, and bench/profile.ts times each
-  // kernel of a step with it
-  const requiredFeatures = (['subgroups', 'timestamp-query'] as const).filter((f) => adapter.features.has(f));
-  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const adapterName = describe(adapter.info);
-  device.lost.then(() => contexts.delete(gpu));
   const cpuAdapter = /swiftshader|llvmpipe|lavapipe|warp|cpu/i.test(`${adapterName} ${adapter.info?.architecture ?? ''}`);
-  const subgroups4 = subgroups && adapter.info?.subgroupMinSize === 4 && adapter.info?.subgroupMaxSize === 4;
+  const subgroups4 = cpuAdapter && adapter.features.has('subgroups') && adapter.info?.subgroupMinSize === 4 && adapter.info?.subgroupMaxSize === 4;
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (subgroups4) requiredFeatures.push('subgroups');
+  if (timestamps && adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  device.lost.then(forget);
   return { device, adapterName, cpuAdapter, subgroups4 };
 }
 
-/** Throws when a buffer of `bytes` cannot be bound on this device. */
+/** Throws a GpuLimitError naming the limit when a buffer of `bytes` cannot be bound on this device. */
 export function checkBindable(device: GPUDevice, what: string, bytes: number): void {
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  if (bytes > limit) {
-    throw new WebGpuUnavailableError(
-      `${what} needs a ${bytes}-byte GPU buffer, over this adapter's maxStorageBufferBindingSize / maxBufferSize ` +
-        `(${limit} bytes); use a smaller batch or sequence, or backend: 'cpu'`,
-    );
+  for (const limit of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
+    const have = device.limits[limit];
+    if (bytes > have) {
+      throw new GpuLimitError(
+        limit,
+        bytes,
+        have,
+        `${what} needs a ${bytes}-byte GPU buffer, over this device's ${limit} (${have} bytes); ` +
+          `use a smaller batch or sequence, or backend: 'cpu'`,
+      );
+    }
   }
 }

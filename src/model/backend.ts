@@ -37,6 +37,24 @@ export interface StepResult {
   loss: number;
   /** Total gradient L2 norm before clipping. */
   gradNorm: number;
+  /**
+   * The loss or the gradient norm was not finite, so the step changed nothing: parameters,
+   * optimizer moments and step count are as they were (TrainOptions.nonFinite 'skip').
+   */
+  skipped: boolean;
+}
+
+/**
+ * A CPU copy of what training needs to go on: the parameters, the optimizer's moments (flat, in
+ * the GPU layout's order; null where the optimizer has none or none were copied) and the
+ * optimizer step they belong to.
+ */
+export interface TrainingSnapshot {
+  step: number;
+  /** By PyTorch name, each parameter once (as Backend.getParameters). */
+  params: Map<string, Float64Array>;
+  m: Float32Array | null;
+  v: Float32Array | null;
 }
 
 /** Where a call's initial state comes from: zeros, given values, or the state the last call ended in. */
@@ -50,6 +68,10 @@ export interface BackendStats {
   submits: number;
   /** Bytes of GPU memory the model holds now (parameters, optimizer state, workspaces). */
   gpuBytes: number;
+  /** Training steps skipped for a non-finite loss or gradient norm, since the model was made. */
+  skippedSteps: number;
+  /** The optimizer step of the newest CPU snapshot (model.recover()'s restart point); null on the CPU backend. */
+  snapshotStep: number | null;
   /** Which kernels ran: 'cpu-reference', or the GPU family and recurrence form ('gpu/sequence', 'gpu/per-step', 'cpu/per-step', 'cpu-team/per-step'). */
   kernels: string;
 }
@@ -81,4 +103,12 @@ export interface Backend {
   lastState(): Promise<RecurrentState | null>;
   resetState(): void;
   dispose(): void;
+  /** Every N training steps a CPU snapshot (0: never); GPU only. */
+  setSnapshotEvery?(n: number): void;
+  /** The newest snapshot (the GPU backend), to rebuild the model on a new device. */
+  snapshot?(): TrainingSnapshot | null;
+  /** The largest generate() length after a prime of P tokens (the GPU: what one buffer holds). */
+  maxGenerateLength?(P: number): number;
+  /** Restores the optimizer's moments and step count from a snapshot (after configureTraining). */
+  restoreTraining?(s: TrainingSnapshot): void;
 }

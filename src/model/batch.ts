@@ -1,6 +1,6 @@
 // Inputs, targets and states as the API takes them, and their validation (done once, here).
 // Layouts are PyTorch's batch_first: inputs [B, T] token ids or [B, T, I] floats; states [L, B, H].
-import { NonFiniteError, RnnShapeError, TokenRangeError, ConfigError } from '../errors.js';
+import { NonFiniteError, RnnShapeError, TokenRangeError, ConfigError, show } from '../errors.js';
 import { stateLayers, type ModelConfig } from './config.js';
 
 export type Floats = Float32Array | Float64Array;
@@ -78,7 +78,13 @@ function checkIds(what: string, ids: Int32Array, n: number, limit: number, limit
   }
 }
 
+/** Throws unless `v` is a plain object (not null, not an array). */
+export function checkObject(what: string, v: unknown, shape: string): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RnnShapeError(`${what} must be an object ${shape}, got ${describe(v)}`);
+}
+
 export function validateInput(cfg: ModelConfig, input: SeqInput): void {
+  checkObject('input', input, '{ batch, steps, ids | x, lengths? }');
   const { batch: B, steps: T } = input;
   if (!Number.isInteger(B) || B < 1) throw new RnnShapeError(`batch must be a positive integer, got ${B}`);
   if (!Number.isInteger(T) || T < 1) throw new RnnShapeError(`steps must be a positive integer, got ${T}`);
@@ -99,6 +105,7 @@ export function validateInput(cfg: ModelConfig, input: SeqInput): void {
   } else {
     if (cfg.embeddingDim) throw new RnnShapeError(`this model embeds token ids (${cfg.names.embedding}): give input.ids, not x`);
     const x = input.x!;
+    if (!(x instanceof Float32Array || x instanceof Float64Array)) throw new RnnShapeError(`input x must be a Float32Array or Float64Array [B·T·I], got ${describe(x)}`);
     if (x.length !== B * T * cfg.inputSize) {
       const per = x.length / (B * T);
       const detail = Number.isInteger(per) ? `${per} features` : `${x.length} values`;
@@ -111,6 +118,7 @@ export function validateInput(cfg: ModelConfig, input: SeqInput): void {
 }
 
 export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInput, t: SeqTargets): void {
+  checkObject('targets', t, '{ ids } or { y }');
   const { batch: B, steps: T } = input;
   if (loss === 'mse') {
     if (!t.y) throw new RnnShapeError('mse loss needs targets.y [B, T, outputSize]');
@@ -123,7 +131,7 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
     checkFinite('targets y', t.y);
     return;
   }
-  if (loss !== 'nll' && loss !== 'nll_last') throw new ConfigError(`unknown loss '${String(loss)}'`);
+  if (loss !== 'nll' && loss !== 'nll_last') throw new ConfigError(`unknown loss ${show(loss)}`);
   if (!t.ids) throw new RnnShapeError(`${loss} loss needs targets.ids (class ids)`);
   if (!(t.ids instanceof Int32Array)) throw new RnnShapeError(`target ids must be an Int32Array, got ${describe(t.ids)}`);
   const n = loss === 'nll' ? B * T : B;
@@ -137,6 +145,9 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
 }
 
 export function validateState(cfg: ModelConfig, batch: number, s: RecurrentState): void {
+  const isFloats = (a: unknown): boolean => a instanceof Float32Array || a instanceof Float64Array;
+  if (!isFloats(s.h)) throw new RnnShapeError(`h0 must be a Float32Array or Float64Array, got ${describe(s.h)}`);
+  if (s.c !== undefined && !isFloats(s.c)) throw new RnnShapeError(`c0 must be a Float32Array or Float64Array, got ${describe(s.c)}`);
   const n = stateLayers(cfg) * batch * cfg.hiddenSize;
   const shape = cfg.bidirectional
     ? `[${stateLayers(cfg)}, ${batch}, ${cfg.hiddenSize}] (numLayers × 2 directions, batch, hiddenSize)`

@@ -5,7 +5,7 @@
 //   [head]       <head>.weight [O, D·H], <head>.bias [O]               nn.Linear(D·H, O)
 // (D = 2 when bidirectional; I_0 = E, or the one-hot / float input width; I_k = D·H above),
 // or the char-RNN tutorial's `RNN` module (`i2h.*`, `i2o.*`).
-import { ConfigError } from '../errors.js';
+import { ConfigError, show } from '../errors.js';
 
 /**
  * rnn:      h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
@@ -91,20 +91,20 @@ export function layerInputSize(cfg: ModelConfig, k: number): number {
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ConfigError(`${name} must be a positive integer, got ${String(v)}`);
+    throw new ConfigError(`${name} must be a positive integer, got ${show(v)}`);
   }
   return v;
 }
 
 function probability(name: string, v: unknown): number {
   if (v === undefined) return 0;
-  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`${name} must be a probability in [0, 1), got ${String(v)}`);
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new ConfigError(`${name} must be a probability in [0, 1), got ${show(v)}`);
   return v;
 }
 
 function flag(name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new ConfigError(`${name} must be true or false, got ${String(v)}`);
+  if (typeof v !== 'boolean') throw new ConfigError(`${name} must be true or false, got ${show(v)}`);
   return v;
 }
 
@@ -112,14 +112,14 @@ const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 
 /** Validates and fills defaults (cell 'rnn', tanh, 1 layer, bias, a head with outputSize = inputSize). */
 export function normalizeConfig(c: ModelConfigInput): ModelConfig {
-  if (typeof c !== 'object' || c === null) throw new ConfigError(`a model description must be an object, got ${String(c)}`);
+  if (typeof c !== 'object' || c === null) throw new ConfigError(`a model description must be an object, got ${show(c)}`);
   const cell = c.cell ?? 'rnn';
   if (!['rnn', 'lstm', 'gru', 'tutorial'].includes(cell)) {
-    throw new ConfigError(`cell must be 'rnn', 'lstm', 'gru' or 'tutorial', got '${String(cell)}'`);
+    throw new ConfigError(`cell must be 'rnn', 'lstm', 'gru' or 'tutorial', got ${show(cell)}`);
   }
   const nonlinearity = c.nonlinearity ?? 'tanh';
   if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
-    throw new ConfigError(`nonlinearity must be 'tanh' or 'relu', got '${String(nonlinearity)}'`);
+    throw new ConfigError(`nonlinearity must be 'tanh' or 'relu', got ${show(nonlinearity)}`);
   }
   const inputSize = positiveInt('inputSize', c.inputSize);
   const hiddenSize = positiveInt('hiddenSize', c.hiddenSize);
@@ -129,7 +129,7 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   const embeddingDim = c.embeddingDim === undefined || c.embeddingDim === 0 ? 0 : positiveInt('embeddingDim', c.embeddingDim);
   const names = { ...DEFAULT_NAMES, ...(c.names ?? {}) };
   for (const [k, v] of Object.entries(names)) {
-    if (typeof v !== 'string' || !MODULE_NAME.test(v)) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !MODULE_NAME.test(v)) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${show(v)}`);
   }
   if (new Set([names.embedding, names.rnn, names.head]).size < 3) {
     throw new ConfigError(`names must differ: embedding '${names.embedding}', rnn '${names.rnn}', head '${names.head}'`);
@@ -139,7 +139,7 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   else {
     outputSize = D * hiddenSize;
     if (c.outputSize !== undefined && c.outputSize !== outputSize) {
-      throw new ConfigError(`without a head the outputs are the top layer's D·H = ${outputSize} states, got outputSize ${String(c.outputSize)}`);
+      throw new ConfigError(`without a head the outputs are the top layer's D·H = ${outputSize} states, got outputSize ${show(c.outputSize)}`);
     }
   }
   const cfg: ModelConfig = {

@@ -1,8 +1,8 @@
 // The one model API for both backends. It owns the config, validates every call at the
 // boundary (typed errors, nothing changed on rejection) and delegates the math to a Backend.
-import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError } from '../errors.js';
+import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError, show } from '../errors.js';
 import { hasDropout, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
-import { validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import { checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
 import { inferConfig, type InferHints } from './infer.js';
 import { dropoutMasks } from './dropout.js';
 import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
@@ -46,18 +46,22 @@ export class RnnModel {
   private disposed = false;
   /** Draws the dropout masks of training calls: seeded, so a run is reproducible. */
   private readonly dropoutRng: Rng;
+  /** Training steps skipped for a non-finite loss or gradient norm. */
+  private skippedSteps = 0;
 
-  private constructor(readonly config: ModelConfig, backend: Backend, seed: number) {
+  private constructor(readonly config: ModelConfig, backend: Backend, seed: number, private readonly gpuOpts: GpuOptions) {
     this.backendImpl = backend;
     this.dropoutRng = new Rng((seed ^ 0x5eed) >>> 0);
   }
 
   /** Builds a model on the requested backend ('webgpu' by default). */
   static async create(opts: CreateModelOptions): Promise<RnnModel> {
+    if (typeof opts !== 'object' || opts === null) throw new ConfigError(`RnnModel.create takes an options object { cell, inputSize, hiddenSize, … }, got ${opts === null ? 'null' : typeof opts}`);
     const cfg = normalizeConfig(opts);
+    if (opts.parameters !== undefined && !(opts.parameters instanceof Map)) throw new ConfigError('parameters must be a Map from PyTorch names to arrays');
     const params = opts.parameters ? checkParameters(cfg, opts.parameters) : initParameters(cfg, opts.seed ?? 0);
     const backend = await makeBackend(cfg, opts.backend ?? 'webgpu', params, opts);
-    return new RnnModel(cfg, backend, opts.seed ?? 0);
+    return new RnnModel(cfg, backend, opts.seed ?? 0, gpuOptionsOf(opts));
   }
 
   /**
@@ -74,13 +78,14 @@ export class RnnModel {
     bytes: Uint8Array | ArrayBuffer,
     opts: { backend?: BackendName; seed?: number } & InferHints & GpuOptions = {},
   ): Promise<RnnModel> {
+    opts = optionsOf(opts, 'fromSafetensors options');
     const file = readSafetensors(bytes);
     const cfg = configOf(file.tensors, file.metadata, opts);
     const params = new Map<string, ArrayLike<number>>();
     for (const [name, t] of file.tensors) params.set(name, t.data);
     const shapes = new Map([...file.tensors].map(([n, t]) => [n, t.shape]));
     const checked = checkParameters(cfg, params, shapes);
-    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts), opts.seed ?? 0);
+    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts), opts.seed ?? 0, gpuOptionsOf(opts));
   }
 
   /** The backend in use: 'webgpu' or 'cpu'. */
@@ -93,6 +98,12 @@ export class RnnModel {
     return this.backendImpl.deviceName;
   }
 
+  /** The WebGPU device the model runs on (null on the CPU backend): to share it, or to watch it. */
+  get gpuDevice(): GPUDevice | null {
+    const b = this.backendImpl as Backend & { device?: GPUDevice };
+    return b.device ?? null;
+  }
+
   private live(): Backend {
     if (this.disposed) throw new DisposedError('this model was disposed; create a new one');
     return this.backendImpl;
@@ -102,7 +113,7 @@ export class RnnModel {
     if (s === undefined || s === 'zeros') return { kind: 'zeros' };
     if (s === 'carry') return { kind: 'carry' };
     if (typeof s !== 'object' || s === null || !('h' in s)) {
-      throw new ConfigError(`state must be 'zeros', 'carry' or { h, c? }, got ${JSON.stringify(s)}`);
+      throw new ConfigError(`state must be 'zeros', 'carry' or { h, c? }, got ${show(s)}`);
     }
     validateState(this.config, input.batch, s);
     return { kind: 'given', state: s };
@@ -120,6 +131,7 @@ export class RnnModel {
   /** Forward pass over a batch: logits / predictions [B, T, O], every layer's states, h_n (c_n). */
   async forward(input: SeqInput, opts: { state?: InitialState } = {}): Promise<ForwardResult> {
     const b = this.live();
+    opts = optionsOf(opts, 'options');
     validateInput(this.config, input);
     return b.forward(input, this.stateSource(input, opts.state));
   }
@@ -131,6 +143,7 @@ export class RnnModel {
    */
   async predict(input: SeqInput, opts: { state?: InitialState } = {}): Promise<PredictResult> {
     const b = this.live();
+    opts = optionsOf(opts, 'options');
     validateInput(this.config, input);
     return b.predict(input, this.stateSource(input, opts.state));
   }
@@ -142,6 +155,7 @@ export class RnnModel {
     opts: { loss: TrainOptions['loss']; state?: InitialState },
   ): Promise<GradientResult> {
     const b = this.live();
+    checkObject('options', opts, "{ loss, state? }");
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -151,6 +165,7 @@ export class RnnModel {
   /** The loss of a batch, forward only (validation): one submit, one number read back. */
   async evaluate(input: SeqInput, targets: SeqTargets, opts: { loss: TrainOptions['loss']; state?: InitialState }): Promise<number> {
     const b = this.live();
+    checkObject('options', opts, "{ loss, state? }");
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -162,6 +177,7 @@ export class RnnModel {
     const b = this.live();
     const n = normalizeTrainOptions(opts);
     b.configureTraining(n);
+    b.setSnapshotEvery?.(n.snapshotEvery);
     this.trainOpts = n;
   }
 
@@ -173,6 +189,7 @@ export class RnnModel {
   updateTraining(change: { lr?: number; clip?: number | null }): void {
     const b = this.live();
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before updateTraining');
+    checkObject('updateTraining', change, '{ lr?, clip? }');
     const o = this.trainOpts;
     const n = normalizeTrainOptions({
       loss: o.loss,
@@ -180,6 +197,8 @@ export class RnnModel {
         ? { type: 'adam', lr: change.lr ?? o.optimizer.lr, betas: [o.optimizer.beta1, o.optimizer.beta2], eps: o.optimizer.eps }
         : { type: 'sgd', lr: change.lr ?? o.optimizer.lr, momentum: o.optimizer.momentum },
       clip: change.clip === undefined ? o.clip : change.clip,
+      nonFinite: o.nonFinite,
+      snapshotEvery: o.snapshotEvery,
     });
     b.configureTraining(n, true);
     this.trainOpts = n;
@@ -191,27 +210,68 @@ export class RnnModel {
    */
   async trainStep(input: SeqInput, targets: SeqTargets, opts: { state?: InitialState } = {}): Promise<StepResult> {
     const b = this.live();
+    opts = optionsOf(opts, 'options');
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before trainStep');
     validateInput(this.config, input);
     validateTargets(this.config, this.trainOpts.loss, input, targets);
-    return b.trainStep(input, targets, this.stateSource(input, opts.state), this.masks(input));
+    const r = await b.trainStep(input, targets, this.stateSource(input, opts.state), this.masks(input));
+    if (r.skipped) {
+      this.skippedSteps++;
+      if (this.trainOpts.nonFinite === 'throw') {
+        throw new NonFiniteError(`the step's loss is ${r.loss} and its gradient norm ${r.gradNorm}: nothing was changed (parameters, optimizer state and step count are as before)`);
+      }
+    }
+    return r;
+  }
+
+  /**
+   * After a DeviceLostError: a new device, the newest CPU snapshot's parameters and optimizer
+   * state (TrainOptions.snapshotEvery steps apart; the parameters given at creation or by
+   * setParameters before the first), the training options as configured. Resolves with the
+   * optimizer step training goes on from. The carried recurrent state starts from zeros. On a live
+   * device it does the same (a rollback to the snapshot); on the CPU backend it does nothing.
+   */
+  async recover(): Promise<{ step: number }> {
+    if (this.disposed) throw new DisposedError('this model was disposed; create a new one');
+    const b = this.backendImpl;
+    const snap = b.snapshot?.();
+    if (!snap) return { step: 0 };
+    const next = await makeBackend(this.config, b.name, snap.params, this.gpuOpts);
+    if (this.trainOpts) {
+      next.configureTraining(this.trainOpts);
+      next.setSnapshotEvery?.(this.trainOpts.snapshotEvery);
+      next.restoreTraining?.(snap);
+    }
+    b.dispose();
+    this.backendImpl = next;
+    return { step: snap.step };
   }
 
   /** Samples `length` tokens after `prime` (batch 1); only the tokens come back from the GPU. */
   async generate(opts: GenerateOptions): Promise<Int32Array> {
     const b = this.live();
+    checkObject('generate options', opts, '{ prime, length, temperature?, topK?, seed? }');
     const { inputSize, outputSize } = this.config;
     if (this.config.bidirectional) throw new ConfigError('generation runs forward in time: a bidirectional model cannot generate (its reverse direction reads the future)');
     if (!this.config.head) throw new ConfigError('generation samples from the head\'s log-softmax: this model has no head');
     if (inputSize !== outputSize) {
       throw new ConfigError(`generation feeds outputs back as inputs: needs inputSize (${inputSize}) = outputSize (${outputSize})`);
     }
+    if (typeof opts.prime !== 'object' || opts.prime === null || typeof (opts.prime as ArrayLike<number>).length !== 'number') {
+      throw new RnnShapeError(`prime must be an array of token ids, got ${show(opts.prime)}`);
+    }
     const prime = Int32Array.from(opts.prime);
+    Array.prototype.forEach.call(opts.prime, (v: unknown, i: number) => {
+      if (!Number.isInteger(v)) throw new TokenRangeError(`prime[${i}] = ${show(v)} is not an integer token id`);
+    });
     if (prime.length < 1) throw new RnnShapeError('generate needs a prime of at least one token');
     prime.forEach((v, i) => {
       if (!(v >= 0 && v < inputSize)) throw new TokenRangeError(`prime[${i}] = ${v} is out of range [0, ${inputSize}) (inputSize)`);
     });
-    if (!Number.isInteger(opts.length) || opts.length < 1) throw new ConfigError(`length must be a positive integer, got ${opts.length}`);
+    const maxLength = Math.min(MAX_GENERATE_LENGTH, b.maxGenerateLength?.(prime.length) ?? MAX_GENERATE_LENGTH);
+    if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > maxLength) {
+      throw new RnnShapeError(`length must be an integer in [1, ${maxLength}], got ${show(opts.length)}`);
+    }
     const temperature = opts.temperature ?? 1;
     if (!Number.isFinite(temperature) || temperature < 0) throw new ConfigError(`temperature must be ≥ 0, got ${temperature}`);
     const topK = opts.topK ?? 0;
@@ -242,6 +302,7 @@ export class RnnModel {
   /** Replaces the parameters (all of them, PyTorch names and shapes). */
   setParameters(params: Map<string, ArrayLike<number>>): void {
     const b = this.live();
+    if (!(params instanceof Map)) throw new ConfigError(`setParameters takes a Map from PyTorch names to arrays, got ${params === null ? 'null' : typeof params}`);
     b.setParameters(checkParameters(this.config, params));
   }
 
@@ -266,7 +327,7 @@ export class RnnModel {
   }
 
   /** Moves the model (parameters and carried state) to another backend. The optimizer restarts. */
-  async to(backend: BackendName, gpu: GpuOptions = {}): Promise<RnnModel> {
+  async to(backend: BackendName, gpu: GpuOptions = this.gpuOpts): Promise<RnnModel> {
     const b = this.live();
     if (backend === b.name) return this;
     const params = await b.getParameters();
@@ -279,7 +340,7 @@ export class RnnModel {
 
   /** Dispatches and submits of the last call, and GPU memory held (zeros on the CPU backend). */
   stats(): BackendStats {
-    return this.live().stats();
+    return { ...this.live().stats(), skippedSteps: this.skippedSteps };
   }
 
   /** Frees every GPU buffer. The model cannot be used afterwards. */
@@ -288,6 +349,21 @@ export class RnnModel {
     this.disposed = true;
     this.backendImpl.dispose();
   }
+}
+
+/** Tokens one generate() call may draw (a fused generation is one dispatch: longer runs risk the browser's GPU watchdog). */
+const MAX_GENERATE_LENGTH = 1 << 20;
+
+/** An options argument: undefined is {}, anything but an object a ConfigError. */
+function optionsOf<T extends object>(o: T | undefined, what: string): T {
+  if (o === undefined) return {} as T;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError(`${what} must be an object, got ${o === null ? 'null' : typeof o}`);
+  return o;
+}
+
+/** The WebGPU options of a create / fromSafetensors call, kept for recover() and to(). */
+function gpuOptionsOf(o: GpuOptions): GpuOptions {
+  return { gpu: o.gpu, poisonBuffers: o.poisonBuffers, kernels: o.kernels, paceWaits: o.paceWaits, timestamps: o.timestamps };
 }
 
 /** The architecture of a file: webrnn's own metadata where it has it, else read off names and shapes. */
@@ -318,7 +394,7 @@ async function makeBackend(
 ): Promise<Backend> {
   if (name === 'cpu') return new CpuBackend(cfg, params);
   if (name === 'webgpu') return createGpuBackend(cfg, params, gpu);
-  throw new ConfigError(`backend must be 'webgpu' or 'cpu', got '${String(name)}'`);
+  throw new ConfigError(`backend must be 'webgpu' or 'cpu', got ${show(name)}`);
 }
 
 /**
@@ -342,7 +418,7 @@ export function checkParameters(
       throw new SafetensorsError('missing', `parameter '${name}' [${shape.join(', ')}] is missing (have: ${[...params.keys()].join(', ') || 'none'})`);
     }
     const v = params.get(from)!;
-    if (!v || typeof v.length !== 'number') throw new RnnShapeError(`parameter '${from}' must be an array of numbers, got ${String(v)}`);
+    if (!v || typeof v.length !== 'number') throw new RnnShapeError(`parameter '${from}' must be an array of numbers, got ${show(v)}`);
     const given = shapes?.get(from);
     if ((given && given.join() !== shape.join()) || v.length !== sizeOf(shape)) {
       throw new RnnShapeError(

@@ -10,7 +10,7 @@
 // checked against the bytes actually present before anything is allocated, so a header that claims
 // a [2^40, 2^40] tensor costs nothing, and total allocation stays within the file's size (×2 for
 // F16/BF16, which are widened to Float32Array).
-import { SafetensorsError } from '../errors.js';
+import { SafetensorsError, show } from '../errors.js';
 
 export type DType = 'F32' | 'F64' | 'I32' | 'F16' | 'BF16';
 export type WritableDType = 'F32' | 'F64' | 'I32';
@@ -45,7 +45,14 @@ const fmtShape = (shape: readonly unknown[]): string => `[${shape.join(',')}]`;
 
 /** Hostile headers can hold megabyte names or arrays; messages quote at most 80 characters. */
 const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
-const show = (v: unknown): string => (v === undefined ? 'nothing' : clip(JSON.stringify(v)));
+const showJson = (v: unknown): string => {
+  if (v === undefined) return 'nothing';
+  try {
+    return clip(JSON.stringify(v) ?? show(v));
+  } catch {
+    return show(v);
+  }
+};
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,6 +79,10 @@ function elementCount(shape: readonly number[]): number {
  * malformed; the returned arrays are fresh copies, independent of `bytes`.
  */
 export function readSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    const got = bytes === null ? 'null' : typeof bytes === 'object' ? ((bytes as object).constructor?.name ?? 'an object') : typeof bytes;
+    throw new SafetensorsError('truncated', `a safetensors file must be a Uint8Array or an ArrayBuffer, got ${got}`);
+  }
   const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (u8.length < 8) {
     throw new SafetensorsError(
@@ -241,10 +252,10 @@ function checkTensorInfo(
     );
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegInt)) {
-    throw schema(`shape must be an array of non-negative integers, got ${show(shape)}`);
+    throw schema(`shape must be an array of non-negative integers, got ${showJson(shape)}`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt)) {
-    throw schema(`data_offsets must be [begin, end] non-negative integers, got ${show(offsets)}`);
+    throw schema(`data_offsets must be [begin, end] non-negative integers, got ${showJson(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) {
@@ -321,6 +332,7 @@ export function writeSafetensors(
   tensors: Map<string, TensorInput> | Record<string, TensorInput>,
   metadata?: Record<string, string>,
 ): Uint8Array {
+  if (typeof tensors !== 'object' || tensors === null) throw new SafetensorsError('header-schema', `tensors must be a Map or an object of { dtype, shape, data }, got ${tensors === null ? 'null' : typeof tensors}`);
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   // Build the JSON by hand: JSON.stringify of an object would move integer-like names first.
   const parts: string[] = [];
@@ -361,15 +373,20 @@ function checkTensorInput(name: string, t: TensorInput): { dtype: WritableDType;
   if (name === METADATA_KEY) {
     throw new SafetensorsError('header-schema', `'${METADATA_KEY}' is reserved and cannot name a tensor`);
   }
+  if (typeof t !== 'object' || t === null) throw new SafetensorsError('header-schema', `tensor '${name}' must be { dtype?, shape, data }, got ${show(t)}`);
   const dtype = t.dtype ?? 'F32';
   if (!WRITABLE.includes(dtype)) {
-    throw new SafetensorsError('dtype', `tensor '${name}': cannot write dtype '${String(dtype)}' (use F32, F64 or I32)`);
+    throw new SafetensorsError('dtype', `tensor '${name}': cannot write dtype ${show(dtype)} (use F32, F64 or I32)`);
   }
   if (!Array.isArray(t.shape) || !t.shape.every(isNonNegInt)) {
     throw new SafetensorsError(
       'header-schema',
-      `tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`,
+      `tensor '${name}': shape must be an array of non-negative integers, got ${showJson(t.shape)}`,
     );
+  }
+  const data = t.data as unknown;
+  if (typeof data !== 'object' || data === null || typeof (data as { length?: unknown }).length !== 'number') {
+    throw new SafetensorsError('header-schema', `tensor '${name}': data must be an array of numbers, got ${show(data)}`);
   }
   const count = elementCount(t.shape);
   if (count !== t.data.length) {

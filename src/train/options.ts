@@ -1,6 +1,6 @@
 // Training options, shared by both backends. Semantics are PyTorch's (torch.optim.SGD / Adam,
 // torch.nn.utils.clip_grad_norm_).
-import { ConfigError } from '../errors.js';
+import { ConfigError, show } from '../errors.js';
 import type { LossKind } from '../model/batch.js';
 
 export type OptimizerSpec =
@@ -12,6 +12,17 @@ export interface TrainOptions {
   optimizer: OptimizerSpec;
   /** clip_grad_norm_ max_norm; null or undefined: no clipping. */
   clip?: number | null;
+  /**
+   * A step whose loss or gradient norm is NaN or ±Infinity changes nothing (parameters, optimizer
+   * moments, step count); 'skip' (default) resolves it with `skipped: true`, 'throw' rejects with
+   * NonFiniteError.
+   */
+  nonFinite?: 'skip' | 'throw';
+  /**
+   * WebGPU: training steps between CPU snapshots of the parameters and optimizer state, which
+   * model.recover() restores after a lost device (default 50; 0: none).
+   */
+  snapshotEvery?: number;
 }
 
 export interface NormalizedOptimizer {
@@ -27,11 +38,13 @@ export interface NormalizedTrainOptions {
   loss: LossKind;
   optimizer: NormalizedOptimizer;
   clip: number | null;
+  nonFinite: 'skip' | 'throw';
+  snapshotEvery: number;
 }
 
 function finitePositive(name: string, v: number, allowZero = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new ConfigError(`${name} must be a finite ${allowZero ? 'non-negative' : 'positive'} number, got ${String(v)}`);
+    throw new ConfigError(`${name} must be a finite ${allowZero ? 'non-negative' : 'positive'} number, got ${show(v)}`);
   }
   return v;
 }
@@ -54,10 +67,15 @@ export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
 }
 
 export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
+  if (typeof t !== 'object' || t === null) throw new ConfigError(`training options must be an object { loss, optimizer, clip? }, got ${t === null ? 'null' : typeof t}`);
   if (!['nll', 'nll_last', 'mse'].includes(t.loss)) {
-    throw new ConfigError(`loss must be 'nll', 'nll_last' or 'mse', got '${String(t.loss)}'`);
+    throw new ConfigError(`loss must be 'nll', 'nll_last' or 'mse', got ${show(t.loss)}`);
   }
   const clip = t.clip ?? null;
   if (clip !== null) finitePositive('clip', clip);
-  return { loss: t.loss, optimizer: normalizeOptimizer(t.optimizer), clip };
+  const nonFinite = t.nonFinite ?? 'skip';
+  if (nonFinite !== 'skip' && nonFinite !== 'throw') throw new ConfigError(`nonFinite must be 'skip' or 'throw', got ${show(nonFinite)}`);
+  const snapshotEvery = t.snapshotEvery ?? 50;
+  if (!Number.isInteger(snapshotEvery) || snapshotEvery < 0) throw new ConfigError(`snapshotEvery must be a non-negative integer, got ${show(snapshotEvery)}`);
+  return { loss: t.loss, optimizer: normalizeOptimizer(t.optimizer), clip, nonFinite, snapshotEvery };
 }

@@ -2,7 +2,7 @@
 // weights (tools/golden/make_models.py), replayed on a backend: no Node APIs, so the same code runs
 // in Node (tools/golden/runner.ts) and in headless Chromium (e2e/engine.spec.ts), reading a case's
 // files through `load`.
-import { RnnModel, readSafetensors, type SeqInput, type SeqTargets } from '../../src/index.js';
+import { RnnModel, readSafetensors, type GpuOptions, type SeqInput, type SeqTargets } from '../../src/index.js';
 import type { BackendName } from '../../src/model/backend.js';
 import { relErr } from '../compare.js';
 
@@ -10,6 +10,12 @@ import { relErr } from '../compare.js';
 export type Load = (file: string) => Promise<Uint8Array>;
 
 /** The optimizers of the reference cases (../shared/golden/README.md). */
+/** A GPU object, or the WebGPU options a case's models are made with (a forced kernel family, say). */
+export function gpuOptions(g?: GPU | GpuOptions): GpuOptions {
+  if (!g) return {};
+  return 'requestAdapter' in g ? { gpu: g } : g;
+}
+
 export const ADAM = { type: 'adam' as const, lr: 0.01, betas: [0.9, 0.999] as [number, number], eps: 1e-8 };
 export const SGD = { type: 'sgd' as const, lr: 0.1 };
 
@@ -53,7 +59,8 @@ interface ModelCaseJson {
  * state_dict holds), so name and shape inference is under test too; then forward outputs, the loss,
  * every gradient, one Adam and one SGD step, and a save whose keys are the module's state_dict's.
  */
-export async function runModelCase(load: Load, backend: BackendName, gpu?: GPU): Promise<Row[]> {
+export async function runModelCase(load: Load, backend: BackendName, gpuOrOpts?: GPU | GpuOptions): Promise<Row[]> {
+  const gpuOpts = gpuOptions(gpuOrOpts);
   const cj = JSON.parse(new TextDecoder().decode(await load('case.json'))) as ModelCaseJson;
   const bytes = await load('weights.safetensors');
   const expected = readSafetensors(await load('expected.safetensors')).tensors;
@@ -75,7 +82,7 @@ export async function runModelCase(load: Load, backend: BackendName, gpu?: GPU):
   if (has('lengths')) input.lengths = Int32Array.from(E('lengths'));
   const targets: SeqTargets = { ids: Int32Array.from(E(cj.loss === 'nll' ? 'targets' : 'target')) };
   const fresh = (): Promise<RnnModel> =>
-    RnnModel.fromSafetensors(bytes, { backend, gpu, ...(cj.nonlinearity === 'relu' ? { nonlinearity: 'relu' as const } : {}) });
+    RnnModel.fromSafetensors(bytes, { backend, ...gpuOpts, ...(cj.nonlinearity === 'relu' ? { nonlinearity: 'relu' as const } : {}) });
 
   const m = await fresh();
   try {
@@ -128,7 +135,8 @@ export async function runModelCase(load: Load, backend: BackendName, gpu?: GPU):
  * save_model's file, which keeps only decoder.weight of the tied pair, with `tied` and the
  * embedding's name; evaluate from a zero state gives PyTorch's eval-mode mean NLL.
  */
-export async function runTrainedCase(load: Load, backend: BackendName, gpu?: GPU): Promise<Row[]> {
+export async function runTrainedCase(load: Load, backend: BackendName, gpuOrOpts?: GPU | GpuOptions): Promise<Row[]> {
+  const gpuOpts = gpuOptions(gpuOrOpts);
   const cj = JSON.parse(new TextDecoder().decode(await load('case.json'))) as { name: string; nonlinearity: 'tanh' | 'relu'; batch_size: number; seq_len: number; files: Record<string, string[]>; nll: number };
   const expected = readSafetensors(await load('expected.safetensors')).tensors;
   const input: SeqInput = { batch: cj.batch_size, steps: cj.seq_len, ids: Int32Array.from(expected.get('input_ids')!.data) };
@@ -140,7 +148,7 @@ export async function runTrainedCase(load: Load, backend: BackendName, gpu?: GPU
       ...(cj.nonlinearity === 'relu' ? { nonlinearity: 'relu' as const } : {}),
       ...(file === 'weights-save-model.safetensors' ? { tied: true, names: { embedding: 'encoder' } } : {}),
     };
-    const m = await RnnModel.fromSafetensors(await load(file), { backend, gpu, ...hints });
+    const m = await RnnModel.fromSafetensors(await load(file), { backend, ...gpuOpts, ...hints });
     try {
       const nll = await m.evaluate(input, targets, { loss: 'nll' });
       const err = Math.abs(nll - cj.nll) / Math.abs(cj.nll);

@@ -6,13 +6,13 @@
 // gradient is below `adamTinyGrad` are compared with an absolute tolerance of 1e-2·lr instead.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RnnModel, readSafetensors, parameterSpecs, type RecurrentState, type SeqInput, type SeqTargets } from '../../src/index.js';
+import { RnnModel, readSafetensors, parameterSpecs, type GpuOptions, type RecurrentState, type SeqInput, type SeqTargets } from '../../src/index.js';
 import type { LossKind } from '../../src/model/batch.js';
 import type { BackendName } from '../../src/model/backend.js';
 import { normalizeConfig, type CellKind, type ModelConfigInput } from '../../src/model/config.js';
 import { logSoftmax } from '../../src/cpu/network.js';
 import { relErr } from '../compare.js';
-import { ADAM, SGD, TOLERANCES, runModelCase, runTrainedCase, type Row } from './models.js';
+import { ADAM, SGD, TOLERANCES, gpuOptions, runModelCase, runTrainedCase, type Row } from './models.js';
 
 export { relErr, TOLERANCES, type Row };
 
@@ -34,11 +34,12 @@ interface CaseJson {
 }
 
 
-export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU): Promise<Row[]> {
+export async function runGoldenCase(dir: string, backend: BackendName, gpuOrOpts?: GPU | GpuOptions): Promise<Row[]> {
+  const gpuOpts = gpuOptions(gpuOrOpts);
   const cj = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as CaseJson;
   const load = async (f: string): Promise<Uint8Array> => readFileSync(join(dir, f));
-  if ((cj.kind as string) === 'model') return runModelCase(load, backend, gpu);
-  if ((cj.kind as string) === 'trained') return runTrainedCase(load, backend, gpu);
+  if ((cj.kind as string) === 'model') return runModelCase(load, backend, gpuOrOpts);
+  if ((cj.kind as string) === 'trained') return runTrainedCase(load, backend, gpuOrOpts);
   const weights = readSafetensors(readFileSync(join(dir, 'weights.safetensors')));
   const expected = readSafetensors(readFileSync(join(dir, 'expected.safetensors'))).tensors;
   const tol = TOLERANCES[backend];
@@ -101,7 +102,7 @@ export async function runGoldenCase(dir: string, backend: BackendName, gpu?: GPU
     loss = 'nll';
     state = { h: Float64Array.from(E('h0')), c: has('c0') ? Float64Array.from(E('c0')) : undefined };
   }
-  const fresh = (): Promise<RnnModel> => RnnModel.create({ ...cfgIn, backend, gpu, parameters: params });
+  const fresh = (): Promise<RnnModel> => RnnModel.create({ ...cfgIn, backend, ...gpuOpts, parameters: params });
 
   // Forward.
   const m = await fresh();
