@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type * as Parity from '../test/parity.js';
 import type * as Train from '../test/train-text.js';
 import type * as Models from '../tools/golden/models.js';
+import type * as DefaultLimits from '../test/default-limits.js';
+import type * as Recover from '../test/recover.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
@@ -102,4 +104,50 @@ test('PyTorch modules under their own names load and match PyTorch inside Chromi
     expect(r.failures, r.name).toEqual([]);
   }
   expect(errors).toEqual([]);
+});
+
+test('on a device with only the default limits and no features, a PyTorch module matches PyTorch in both kernel families inside Chromium', async ({ page }) => {
+  const errors = await openPage(page);
+  const results = await page.evaluate(
+    async ([mod, limitsMod, base]) => {
+      const g = (await import(/* @vite-ignore */ mod)) as typeof Models;
+      const { defaultLimitsGpu } = (await import(/* @vite-ignore */ limitsMod)) as typeof DefaultLimits;
+      const gpu = defaultLimitsGpu(navigator.gpu);
+      const device = await (await gpu.requestAdapter())!.requestDevice();
+      const storage = device.limits.maxStorageBuffersPerShaderStage;
+      device.destroy();
+      const load = async (f: string): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${base}/wlm_lstm_tied/${f}`)).arrayBuffer());
+      const out: { kernels: string; rows: number; failures: string[]; storage: number }[] = [];
+      for (const kernels of ['gpu', 'cpu'] as const) {
+        const rows = await g.runModelCase(load, 'webgpu', { gpu, kernels });
+        out.push({ kernels, storage, rows: rows.length, failures: rows.filter((r) => !r.ok).map((r) => `${r.quantity}: ${r.err}`) });
+      }
+      return out;
+    },
+    [`/@fs${root}/tools/golden/models.ts`, `/@fs${root}/test/default-limits.ts`, `/@fs${root}/test/fixtures/golden-models`] as const,
+  );
+  expect(results.length).toBe(2);
+  for (const r of results) {
+    expect(r.storage).toBe(8);
+    expect(r.rows, r.kernels).toBeGreaterThan(10);
+    expect(r.failures, r.kernels).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});
+
+test('a destroyed device inside Chromium: calls reject with DeviceLostError, recover() goes on from the snapshot with the same losses', async ({ page }) => {
+  const errors = await openPage(page);
+  const run = await page.evaluate(async (mod) => {
+    const r = (await import(/* @vite-ignore */ mod)) as typeof Recover;
+    return r.recoveryRun(navigator.gpu, { total: 10, every: 3, lostAfter: 7 });
+  }, `/@fs${root}/test/recover.ts`);
+  expect(run.lostError.name).toBe('DeviceLostError');
+  expect(run.lostError.reason).toBe('destroyed');
+  expect(run.paramsError).toBe('DeviceLostError');
+  expect(run.recoveredStep).toBe(6);
+  expect(run.before).toEqual(run.reference.slice(0, 7));
+  expect(run.after.length).toBe(4);
+  for (let i = 0; i < 4; i++) expect(run.after[i]).toBeCloseTo(run.reference[6 + i], 5);
+  // Chromium prints the loss of a destroyed device to the console; nothing else may appear
+  expect(errors.filter((e) => !/destroy|lost/i.test(e))).toEqual([]);
 });
