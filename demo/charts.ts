@@ -88,6 +88,15 @@ export class LiveChart {
     this.dirty = true;
   }
 
+  /** Drops the points past x (training went back to a snapshot of step x). */
+  rewind(x: number): void {
+    let n = this.xs.length;
+    while (n > 0 && this.xs[n - 1] > x) n--;
+    this.xs.length = n;
+    for (const y of this.ys) y.length = n;
+    this.dirty = true;
+  }
+
   clear(): void {
     this.xs = [];
     this.ys = this.ys.map(() => []);

@@ -172,6 +172,7 @@ $('reset').addEventListener('click', () => {
 });
 
 $('save').addEventListener('click', () => send({ type: 'save' }));
+$('lose-device').addEventListener('click', () => send({ type: 'lose-device' }));
 input('load').addEventListener('change', async () => {
   const file = input('load').files?.[0];
   input('load').value = '';
@@ -319,6 +320,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
   switch (m.type) {
     case 'ready': {
       $('backend').textContent = m.backend;
+      ($('lose-device') as HTMLButtonElement).disabled = m.backend !== 'webgpu';
       $('adapter').textContent = m.deviceName;
       $('params').textContent = `· ${m.params.toLocaleString('en')} parameters`;
       $('data-info').textContent = m.dataInfo;
@@ -381,6 +383,17 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     case 'loaded':
       $('status').textContent = `loaded ${m.name}`;
       return;
+    case 'recovered': {
+      const n = $('notice');
+      n.hidden = false;
+      n.textContent =
+        `The GPU device was lost (${m.reason}) at step ${m.lostAt}: the model came back on a new device ` +
+        `from its snapshot of step ${m.step}, and training goes on from there.`;
+      lossChart.rewind(m.step);
+      speedChart.rewind(m.step);
+      $('step').textContent = String(m.step);
+      return;
+    }
     case 'error':
       showError(m.message);
       if ($('status').dataset.state === 'busy') setRunning(false);

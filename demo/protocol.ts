@@ -47,7 +47,9 @@ export type ToWorker =
   | { type: 'csv'; text: string; name: string }
   | { type: 'predict'; name: string }
   | { type: 'save' }
-  | { type: 'load'; bytes: ArrayBuffer; name: string };
+  | { type: 'load'; bytes: ArrayBuffer; name: string }
+  /** Destroys the model's GPU device, as a driver reset or a backgrounded mobile tab would. */
+  | { type: 'lose-device' };
 
 export interface StepStat {
   step: number;
@@ -106,4 +108,6 @@ export type FromWorker =
   | { type: 'forecast'; step: number; report: ForecastReport }
   | { type: 'saved'; bytes: ArrayBuffer; fileName: string }
   | { type: 'loaded'; name: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** The GPU device was lost and the model rebuilt on a new one from its snapshot of `step`. */
+  | { type: 'recovered'; reason: string; lostAt: number; step: number };

@@ -5,6 +5,7 @@
 // a save or a load never interleave, and a message waits at most one chunk.
 import {
   RnnModel,
+  DeviceLostError,
   WebGpuUnavailableError,
   parameterSpecs,
   readSafetensors,
@@ -318,11 +319,12 @@ async function trainChunk(): Promise<void> {
   for (const r of results) {
     step++;
     statBuffer.push({ step, loss: r.loss, ms, tokensPerSec });
-    if (!Number.isFinite(r.loss)) {
+    if (r.skipped) {
+      // the engine skipped the step: the model is as it was before it
       running = false;
       flushStats(true);
       post({ type: 'running', running: false });
-      post({ type: 'error', message: `the loss diverged (${r.loss}) at step ${step}: lower the learning rate or set a clip, then reset` });
+      post({ type: 'error', message: `the loss diverged (${r.loss}) at step ${step}: the step was skipped and the model is as before it; lower the learning rate or set a clip, then resume` });
       return;
     }
   }
@@ -330,12 +332,32 @@ async function trainChunk(): Promise<void> {
   if (performance.now() - lastPreview >= PREVIEW_EVERY_MS) await preview();
 }
 
+/**
+ * A lost GPU device (a driver reset, a backgrounded tab on mobile, the page's "Lose the GPU"
+ * button): the model comes back on a new device from its last snapshot and training goes on.
+ */
+async function recover(e: DeviceLostError): Promise<void> {
+  const m = live();
+  const lostAt = step;
+  // the page counts steps since it started; the model counts optimizer steps since configured
+  const behind = m.stats().optimizerStep;
+  const { step: from } = await m.recover();
+  step = Math.max(0, step - (behind - from));
+  textData?.restart();
+  post({ type: 'recovered', reason: e.reason, lostAt, step });
+}
+
 async function loop(): Promise<void> {
   if (loopActive) return;
   loopActive = true;
   try {
     while (running) {
-      await exclusive(trainChunk);
+      try {
+        await exclusive(trainChunk);
+      } catch (e) {
+        if (!(e instanceof DeviceLostError)) throw e;
+        await exclusive(() => recover(e));
+      }
       // let queued messages (pause, save, a new setting) in between chunks
       await new Promise((r) => setTimeout(r, 0));
     }
@@ -487,6 +509,9 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'predict':
       predictName = msg.name;
       if (msg.name && task === 'classify') await classifyName(msg.name);
+      return;
+    case 'lose-device':
+      live().gpuDevice?.destroy();
       return;
     case 'save': {
       const m = live();

@@ -311,3 +311,29 @@ test('while the worker trains, the page answers input within 100 ms', async ({ p
   await expect(status(page)).toHaveAttribute('data-state', 'running');
   expect(errors).toEqual([]);
 });
+
+test('a lost GPU: the page says so, the model comes back from its snapshot, and training goes on', async ({ page }) => {
+  const errors = collectErrors(page);
+  await open(page, 'task=text&cell=lstm&hidden=32&layers=1&batch=8&seq=16&lr=0.01&clip=5');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await page.getByTestId('start').click();
+  await expect(status(page)).toHaveAttribute('data-state', 'running');
+  await trainToStep(page, 120); // past two snapshots (every 50 steps)
+  await page.getByTestId('lose-device').click();
+  const notice = page.getByTestId('notice');
+  await expect(notice).toBeVisible({ timeout: 30_000 });
+  await expect(notice).toHaveText(/The GPU device was lost \(destroyed\) at step \d+: the model came back on a new device from its snapshot of step \d+/);
+  const [, lostAt, from] = (await notice.textContent())!.match(/at step (\d+): .* snapshot of step (\d+)/)!.map(Number);
+  // snapshots are 50 optimizer steps apart (a few steps are in flight when the device goes)
+  expect(from).toBeLessThan(lostAt);
+  expect(lostAt - from).toBeLessThanOrEqual(50 + 16);
+  // training goes on from there, still on the GPU, and learns
+  await trainToStep(page, from + 60);
+  await expect(status(page)).toHaveAttribute('data-state', 'running');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await expect(page.getByTestId('error')).toBeHidden();
+  expect(Number.isFinite(await lossNow(page))).toBe(true);
+  await pause(page);
+  // Chromium logs the destroyed device itself; nothing else may appear
+  expect(errors.filter((e) => !/destroy|lost/i.test(e))).toEqual([]);
+});

@@ -128,7 +128,7 @@ export class CpuBackend implements Backend {
   }
 
   stats(): BackendStats {
-    return { dispatches: 0, submits: 0, gpuBytes: 0, kernels: 'cpu-reference', skippedSteps: 0, snapshotStep: null };
+    return { dispatches: 0, submits: 0, gpuBytes: 0, kernels: 'cpu-reference', optimizerStep: this.optimizer?.steps ?? 0, skippedSteps: 0, snapshotStep: null };
   }
 
   dispose(): void {}

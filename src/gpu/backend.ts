@@ -119,7 +119,7 @@ export class GpuBackend implements Backend {
     const c = this.engine.choice;
     const kernels = `${c.name}/${c.form(this.lastBatch)}`;
     const snapshotStep = this.snapshots.latest?.step ?? null;
-    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.engine.owner.bytes, kernels, skippedSteps: 0, snapshotStep };
+    return { dispatches: this.lastDispatches, submits: this.submitsThisCall, gpuBytes: this.engine.owner.bytes, kernels, optimizerStep: this.optStep, skippedSteps: 0, snapshotStep };
   }
 
   setSnapshotEvery(n: number): void {

@@ -68,6 +68,8 @@ export interface BackendStats {
   submits: number;
   /** Bytes of GPU memory the model holds now (parameters, optimizer state, workspaces). */
   gpuBytes: number;
+  /** Optimizer steps taken since configureTraining (skipped steps do not count). */
+  optimizerStep: number;
   /** Training steps skipped for a non-finite loss or gradient norm, since the model was made. */
   skippedSteps: number;
   /** The optimizer step of the newest CPU snapshot (model.recover()'s restart point); null on the CPU backend. */
