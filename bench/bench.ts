@@ -16,6 +16,10 @@
 //                     (test/parity.ts's cases, plus the issue's hidden sizes on short sequences)
 //   --torch=FILE      torch_probe.py's JSON from the same machine: PyTorch's figures side by side
 //   --torch-fp32=FILE the same from bench/torch_fp32.py (TensorFloat-32 off: f32, like webrnn)
+//   --default-limits  Node: on an adapter clamped to WebGPU's default limits and no features
+//                     (test/default-limits.ts), as many phones and integrated GPUs offer
+//   --snapshots       Node: what the CPU snapshots of model.recover() cost a step (every 50
+//                     steps, the default) on the first train config of the run
 //
 // On a SwiftShader adapter the issue's sizes take minutes per step, so Node switches to --quick
 // unless --full is given. The bundled build (npm run bench:bundle, for the GPU machine) has no
@@ -24,7 +28,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { nodeGpu } from '../test/gpu-device.js';
 import { FULL, QUICK, findConfigs, torchKey, VOCAB, type BenchConfig } from './configs.js';
-import { createModel, measure, type Measurement } from './measure.js';
+import { createModel, measure, snapshotCost, type Measurement, type SnapshotCost } from './measure.js';
+import { defaultLimitsGpu } from '../test/default-limits.js';
 import { formatMeasurements } from './report.js';
 import type { BrowserResults } from './browser.js';
 import { formatProfile, profileShape, profileStep, type Profile } from './profile.js';
@@ -50,13 +55,15 @@ interface Flags {
   paceWaits: boolean | undefined;
   profile: boolean;
   parity: boolean;
+  defaultLimits: boolean;
+  snapshots: boolean;
 }
 
 type Kernels = 'auto' | 'gpu' | 'gpu-per-step' | 'cpu' | 'cpu-team' | 'cpu-team-per-step';
 const KERNELS: Kernels[] = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'];
 
 function parseFlags(argv: string[]): Flags {
-  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, torchFp32: null, kernels: 'auto', paceWaits: undefined, profile: false, parity: false };
+  const f: Flags = { json: false, quick: false, full: false, configs: null, reps: null, warmup: null, node: false, browser: false, torch: null, torchFp32: null, kernels: 'auto', paceWaits: undefined, profile: false, parity: false, defaultLimits: false, snapshots: false };
   const int = (a: string, v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: expected a non-negative integer, got '${v}'`);
@@ -69,6 +76,8 @@ function parseFlags(argv: string[]): Flags {
     else if (k === '--full') f.full = true;
     else if (k === '--node') f.node = true;
     else if (k === '--browser') f.browser = true;
+    else if (k === '--default-limits') f.defaultLimits = true;
+    else if (k === '--snapshots') f.snapshots = true;
     else if (k === '--profile') f.profile = true;
     else if (k === '--parity') f.parity = true;
     else if (k === '--torch') f.torch = v;
@@ -143,10 +152,13 @@ export interface NodeResults {
   mode: 'quick' | 'full' | 'custom';
   note?: string;
   results: (Measurement | { config: string; error: string })[];
+  defaultLimits: boolean;
+  snapshots?: SnapshotCost;
 }
 
 async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults> {
-  const device = { gpu: await nodeGpu(), kernels: f.kernels, paceWaits: f.paceWaits };
+  const gpu = f.defaultLimits ? defaultLimitsGpu(await nodeGpu()) : await nodeGpu();
+  const device = { gpu, kernels: f.kernels, paceWaits: f.paceWaits };
   const probe = await createModel({ name: 'probe', kind: 'train', cell: 'rnn', H: 8, B: 1, T: 1 }, device);
   const adapter = probe.deviceName;
   probe.dispose();
@@ -159,7 +171,7 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
   }
   const configs = configsOf(f, quick);
   const reps = { warmup: f.warmup ?? (quick || swiftshader ? 1 : 3), reps: f.reps ?? (quick || swiftshader ? 3 : 20) };
-  log(`node: adapter ${adapter}${note ? ` (${note})` : ''}; kernels ${f.kernels}; ${reps.warmup} warm-up + ${reps.reps} timed`);
+  log(`node: adapter ${adapter}${f.defaultLimits ? ' clamped to the default limits, no features' : ''}${note ? ` (${note})` : ''}; kernels ${f.kernels}; ${reps.warmup} warm-up + ${reps.reps} timed`);
   const torch = f.torch ? readTorch(f.torch, log) : {};
   const torchFp32 = f.torchFp32 ? readTorch(f.torchFp32, log) : {};
   const results: NodeResults['results'] = [];
@@ -176,7 +188,13 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
       log(`  ${c.name}: FAILED ${(e as Error).message}`);
     }
   }
-  return { adapter, kernels: f.kernels, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results };
+  let snapshots: SnapshotCost | undefined;
+  const first = configs.find((c) => c.kind === 'train');
+  if (f.snapshots && first) {
+    snapshots = await snapshotCost(first, device);
+    log(`  snapshots every ${snapshots.every} steps, ${first.name}: ${snapshots.withoutMs.toFixed(2)} → ${snapshots.withMs.toFixed(2)} ms/step (${(100 * snapshots.overhead).toFixed(1)}%, ${snapshots.steps} steps)`);
+  }
+  return { adapter, kernels: f.kernels, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results, defaultLimits: f.defaultLimits, snapshots };
 }
 
 /** torch_probe.py's output; a missing or broken file only loses the side-by-side column. */

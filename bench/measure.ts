@@ -154,3 +154,45 @@ export async function measure(c: BenchConfig, r: Reps, device: Device = {}): Pro
     model.dispose();
   }
 }
+
+export interface SnapshotCost {
+  config: string;
+  every: number;
+  /** ms per training step, median over alternating blocks, without and with snapshots. */
+  withoutMs: number;
+  withMs: number;
+  /** withMs / withoutMs − 1. */
+  overhead: number;
+  steps: number;
+}
+
+/**
+ * What the CPU snapshots for model.recover() cost a training step at the default interval:
+ * alternating blocks of `every` steps without (snapshotEvery 0) and with them (one snapshot per
+ * block, its copy mapped while the next steps run), each step awaited as measure() does.
+ */
+export async function snapshotCost(c: BenchConfig, device: Device = {}, blocks = 6, every = 50): Promise<SnapshotCost> {
+  const model = await createModel(c, device);
+  try {
+    const { ids, targets } = charBatch(c.B, c.T);
+    const input = { batch: c.B, steps: c.T, ids };
+    const block = async (snapshotEvery: number): Promise<number> => {
+      model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1, snapshotEvery });
+      const t0 = now();
+      for (let i = 0; i < every; i++) await model.trainStep(input, { ids: targets });
+      return (now() - t0) / every;
+    };
+    await block(every); // warm: pipelines, plans, the snapshot path
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      off.push(await block(0));
+      on.push(await block(every));
+    }
+    const withoutMs = summarize(off).median;
+    const withMs = summarize(on).median;
+    return { config: c.name, every, withoutMs, withMs, overhead: withMs / withoutMs - 1, steps: 2 * blocks * every };
+  } finally {
+    model.dispose();
+  }
+}

@@ -25,7 +25,7 @@ import { updatePlan, writeOptimizerStep } from './kernels/optim.js';
 import { generation, writeSampling, type Generation } from './kernels/generate.js';
 import { Pacer, waitsSpin } from './pacer.js';
 import { DeviceWatch, closeScopes, gpuError, openScopes } from './failures.js';
-import { Snapshots } from './snapshot.js';
+import { Snapshots, type PendingSnapshot } from './snapshot.js';
 
 export interface GpuOptions {
   /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
@@ -215,28 +215,34 @@ export class GpuBackend implements Backend {
    * submit happens before the first await, so calls made without awaiting queue up in order.
    * `kind` names the plan for the pacer.
    */
-  private async submitWithScalars(call: string, ws: Workspace, plan: Plan, kind: string, snapshot: ((enc: GPUCommandEncoder) => (() => void) | null) | null = null): Promise<[number, number]> {
+  private async submitWithScalars(call: string, ws: Workspace, plan: Plan, kind: string, snapshot: ((enc: GPUCommandEncoder) => PendingSnapshot) | null = null): Promise<[number, number]> {
     const e = this.engine;
     const staging = this.stagingFree.pop() ?? e.owner.staging('step scalars', 16);
     const enc = this.device.createCommandEncoder();
     this.encode(enc, plan);
     enc.copyBufferToBuffer(e.scalars, 0, staging, 0, 16);
-    const collect = snapshot?.(enc) ?? null;
+    const pending = snapshot?.(enc) ?? null;
     const t0 = performance.now();
     // the error scope and the mapping resolve in parallel: one wait for the GPU, not two in a row;
     // a validation error is looked at after the pacer's pause, and must not count as unhandled
     // before that
     const failure = this.submit(enc, call, ws).then(() => null, (err: unknown) => err);
-    collect?.();
     await this.pacer.beforeWait(kind, t0);
     const mapped = staging.mapAsync(MAP_READ_MODE);
     const err = await failure;
     if (err) {
       mapped.then(() => staging.unmap(), () => undefined);
+      pending?.abandon();
       throw err;
     }
-    await mapped;
+    await mapped.catch((e: unknown) => {
+      pending?.abandon();
+      throw e;
+    });
     this.pacer.done(kind, t0);
+    // the step is done, its copy too: mapping it now waits for nothing (a pending map would keep
+    // Dawn's Node binding spinning a core through the whole step)
+    pending?.collect();
     const [loss, normSq] = new Float32Array(staging.getMappedRange(), 0, 2);
     staging.unmap();
     this.stagingFree.push(staging);

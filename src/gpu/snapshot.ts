@@ -28,10 +28,11 @@ export class Snapshots {
 
   /**
    * Appends the copies to a step's encoder (after its update); `moments`: 0 none (plain SGD), 1 m
-   * (momentum), 2 m and v (Adam). Returns what to call once the encoder is submitted: it maps
-   * the copy and keeps it when it lands.
+   * (momentum), 2 m and v (Adam). Returns what to call once the step's own results are back (the
+   * copy has landed by then, so mapping it waits for nothing): `collect` maps it and keeps it,
+   * `abandon` drops it (the step failed).
    */
-  record(enc: GPUCommandEncoder, t: number, moments: 0 | 1 | 2): () => void {
+  record(enc: GPUCommandEncoder, t: number, moments: 0 | 1 | 2): PendingSnapshot {
     const e = this.e;
     const n = e.lay.total * 4;
     const staging = e.owner.staging('snapshot', 16 + (1 + moments) * n);
@@ -40,7 +41,11 @@ export class Snapshots {
     if (moments >= 1) enc.copyBufferToBuffer(e.m, 0, staging, 16 + n, n);
     if (moments === 2) enc.copyBufferToBuffer(e.v, 0, staging, 16 + 2 * n, n);
     this.pending = true;
-    return () => {
+    const abandon = (): void => {
+      this.pending = false;
+      e.owner.release(staging);
+    };
+    const collect = (): void => {
       staging.mapAsync(MAP_READ_MODE).then(
         () => {
           const all = new Float32Array(staging.getMappedRange().slice(0));
@@ -58,12 +63,15 @@ export class Snapshots {
             v: moments === 2 ? all.slice(4 + 2 * total, 4 + 3 * total) : null,
           };
         },
-        () => {
-          // the device was lost before the copy landed: the previous snapshot stands
-          this.pending = false;
-          e.owner.release(staging);
-        },
+        // the device was lost before the copy landed: the previous snapshot stands
+        abandon,
       );
     };
+    return { collect, abandon };
   }
+}
+
+export interface PendingSnapshot {
+  collect(): void;
+  abandon(): void;
 }
