@@ -49,12 +49,6 @@ export interface RecurrentState {
   c?: Floats;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a plain Array';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
-  return typeof v;
-}
 
 /** Whether row b's step t is real (inside its length). */
 export const isReal = (input: SeqInput, b: number, t: number): boolean => !input.lengths || t < input.lengths[b];
@@ -80,7 +74,7 @@ function checkIds(what: string, ids: Int32Array, n: number, limit: number, limit
 
 /** Throws unless `v` is a plain object (not null, not an array). */
 export function checkObject(what: string, v: unknown, shape: string): void {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RnnShapeError(`${what} must be an object ${shape}, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RnnShapeError(`${what} must be an object ${shape}, got ${show(v)}`);
 }
 
 export function validateInput(cfg: ModelConfig, input: SeqInput): void {
@@ -93,19 +87,19 @@ export function validateInput(cfg: ModelConfig, input: SeqInput): void {
   }
   if (input.lengths !== undefined) {
     const len = input.lengths;
-    if (!(len instanceof Int32Array)) throw new RnnShapeError(`lengths must be an Int32Array [batch], got ${describe(len)}`);
+    if (!(len instanceof Int32Array)) throw new RnnShapeError(`lengths must be an Int32Array [batch], got ${show(len)}`);
     if (len.length !== B) throw new RnnShapeError(`lengths has ${len.length} entries, expected one per row (batch ${B})`);
     for (let b = 0; b < B; b++) {
       if (len[b] < 1 || len[b] > T) throw new RnnShapeError(`lengths[${b}] = ${len[b]} is out of range [1, ${T}] (steps)`);
     }
   }
   if (input.ids) {
-    if (!(input.ids instanceof Int32Array)) throw new RnnShapeError(`input ids must be an Int32Array [B·T], got ${describe(input.ids)}`);
+    if (!(input.ids instanceof Int32Array)) throw new RnnShapeError(`input ids must be an Int32Array [B·T], got ${show(input.ids)}`);
     checkIds('input ids', input.ids, B * T, cfg.inputSize, 'inputSize, the vocabulary');
   } else {
     if (cfg.embeddingDim) throw new RnnShapeError(`this model embeds token ids (${cfg.names.embedding}): give input.ids, not x`);
     const x = input.x!;
-    if (!(x instanceof Float32Array || x instanceof Float64Array)) throw new RnnShapeError(`input x must be a Float32Array or Float64Array [B·T·I], got ${describe(x)}`);
+    if (!(x instanceof Float32Array || x instanceof Float64Array)) throw new RnnShapeError(`input x must be a Float32Array or Float64Array [B·T·I], got ${show(x)}`);
     if (x.length !== B * T * cfg.inputSize) {
       const per = x.length / (B * T);
       const detail = Number.isInteger(per) ? `${per} features` : `${x.length} values`;
@@ -122,7 +116,7 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
   const { batch: B, steps: T } = input;
   if (loss === 'mse') {
     if (!t.y) throw new RnnShapeError('mse loss needs targets.y [B, T, outputSize]');
-    if (!(t.y instanceof Float32Array || t.y instanceof Float64Array)) throw new RnnShapeError(`targets.y must be a Float32Array or Float64Array, got ${describe(t.y)}`);
+    if (!(t.y instanceof Float32Array || t.y instanceof Float64Array)) throw new RnnShapeError(`targets.y must be a Float32Array or Float64Array, got ${show(t.y)}`);
   if (t.y.length !== B * T * cfg.outputSize) {
       throw new RnnShapeError(
         `targets.y has ${t.y.length} values, expected ${B}×${T}×${cfg.outputSize} = ${B * T * cfg.outputSize} [B, T, outputSize]`,
@@ -133,7 +127,7 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
   }
   if (loss !== 'nll' && loss !== 'nll_last') throw new ConfigError(`unknown loss ${show(loss)}`);
   if (!t.ids) throw new RnnShapeError(`${loss} loss needs targets.ids (class ids)`);
-  if (!(t.ids instanceof Int32Array)) throw new RnnShapeError(`target ids must be an Int32Array, got ${describe(t.ids)}`);
+  if (!(t.ids instanceof Int32Array)) throw new RnnShapeError(`target ids must be an Int32Array, got ${show(t.ids)}`);
   const n = loss === 'nll' ? B * T : B;
   if (t.ids.length !== n) throw new RnnShapeError(`target ids has ${t.ids.length} ids, expected ${n} (${loss === 'nll' ? '[B, T]' : '[B]'})`);
   // past a row's length the targets are padding: ignored, whatever they hold
@@ -146,8 +140,8 @@ export function validateTargets(cfg: ModelConfig, loss: LossKind, input: SeqInpu
 
 export function validateState(cfg: ModelConfig, batch: number, s: RecurrentState): void {
   const isFloats = (a: unknown): boolean => a instanceof Float32Array || a instanceof Float64Array;
-  if (!isFloats(s.h)) throw new RnnShapeError(`h0 must be a Float32Array or Float64Array, got ${describe(s.h)}`);
-  if (s.c !== undefined && !isFloats(s.c)) throw new RnnShapeError(`c0 must be a Float32Array or Float64Array, got ${describe(s.c)}`);
+  if (!isFloats(s.h)) throw new RnnShapeError(`h0 must be a Float32Array or Float64Array, got ${show(s.h)}`);
+  if (s.c !== undefined && !isFloats(s.c)) throw new RnnShapeError(`c0 must be a Float32Array or Float64Array, got ${show(s.c)}`);
   const n = stateLayers(cfg) * batch * cfg.hiddenSize;
   const shape = cfg.bidirectional
     ? `[${stateLayers(cfg)}, ${batch}, ${cfg.hiddenSize}] (numLayers × 2 directions, batch, hiddenSize)`
