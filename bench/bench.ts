@@ -192,7 +192,8 @@ async function runNode(f: Flags, log: (s: string) => void): Promise<NodeResults>
   const first = configs.find((c) => c.kind === 'train');
   if (f.snapshots && first) {
     snapshots = await snapshotCost(first, device);
-    log(`  snapshots every ${snapshots.every} steps, ${first.name}: ${snapshots.withoutMs.toFixed(2)} → ${snapshots.withMs.toFixed(2)} ms/step (${(100 * snapshots.overhead).toFixed(1)}%, ${snapshots.steps} steps)`);
+    const s = snapshots;
+    log(`  snapshots every ${s.every} steps, ${first.name}: a step ${s.stepMs.toFixed(2)} ms, a snapshot step and the next ${s.pairMs.toFixed(2)} ms: ${(100 * s.overhead).toFixed(2)}% of a step (medians; ${s.snapshots} snapshots, ${s.steps} steps)`);
   }
   return { adapter, kernels: f.kernels, mode: f.configs ? 'custom' : quick ? 'quick' : 'full', note, results, defaultLimits: f.defaultLimits, snapshots };
 }

@@ -158,40 +158,42 @@ export async function measure(c: BenchConfig, r: Reps, device: Device = {}): Pro
 export interface SnapshotCost {
   config: string;
   every: number;
-  /** ms per training step, median over alternating blocks, without and with snapshots. */
-  withoutMs: number;
-  withMs: number;
-  /** withMs / withoutMs − 1. */
+  /** Median ms of a step without a snapshot near it, and of a snapshot step plus the step after it (which maps the copy). */
+  stepMs: number;
+  pairMs: number;
+  /** (pairMs − 2 · stepMs) / every / stepMs: the snapshots' share of a step, spread over the interval. */
   overhead: number;
+  snapshots: number;
   steps: number;
 }
 
 /**
- * What the CPU snapshots for model.recover() cost a training step at the default interval:
- * alternating blocks of `every` steps without (snapshotEvery 0) and with them (one snapshot per
- * block, its copy mapped while the next steps run), each step awaited as measure() does.
+ * What the CPU snapshots for model.recover() cost a training step at the default interval: every
+ * step of `snapshots` intervals timed (awaited, as measure() does); a snapshot step and the step
+ * after it (whose start maps the copy) against two ordinary steps, spread over the interval. A
+ * direct difference, since this box's phases move whole blocks of steps by more than the cost.
  */
-export async function snapshotCost(c: BenchConfig, device: Device = {}, blocks = 6, every = 50): Promise<SnapshotCost> {
+export async function snapshotCost(c: BenchConfig, device: Device = {}, snapshots = 8, every = 50): Promise<SnapshotCost> {
   const model = await createModel(c, device);
   try {
     const { ids, targets } = charBatch(c.B, c.T);
     const input = { batch: c.B, steps: c.T, ids };
-    const block = async (snapshotEvery: number): Promise<number> => {
-      model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1, snapshotEvery });
+    model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1, snapshotEvery: every });
+    for (let i = 0; i < 5; i++) await model.trainStep(input, { ids: targets }); // warm
+    model.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 1e-3 }, clip: 1, snapshotEvery: every });
+    const times: number[] = [];
+    for (let t = 1; t <= snapshots * every + 1; t++) {
       const t0 = now();
-      for (let i = 0; i < every; i++) await model.trainStep(input, { ids: targets });
-      return (now() - t0) / every;
-    };
-    await block(every); // warm: pipelines, plans, the snapshot path
-    const off: number[] = [];
-    const on: number[] = [];
-    for (let b = 0; b < blocks; b++) {
-      off.push(await block(0));
-      on.push(await block(every));
+      await model.trainStep(input, { ids: targets });
+      times.push(now() - t0);
     }
-    const withoutMs = summarize(off).median;
-    const withMs = summarize(on).median;
-    return { config: c.name, every, withoutMs, withMs, overhead: withMs / withoutMs - 1, steps: 2 * blocks * every };
+    // times[t − 1] is step t; snapshots at t = every, 2·every, …
+    const near = (t: number): boolean => t % every === 0 || t % every === 1;
+    const plain = times.filter((_, i) => !near(i + 1));
+    const pairs = Array.from({ length: snapshots }, (_, k) => times[(k + 1) * every - 1] + times[(k + 1) * every]);
+    const stepMs = summarize(plain).median;
+    const pairMs = summarize(pairs).median;
+    return { config: c.name, every, stepMs, pairMs, overhead: (pairMs - 2 * stepMs) / every / stepMs, snapshots, steps: times.length };
   } finally {
     model.dispose();
   }

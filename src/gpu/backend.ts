@@ -87,16 +87,6 @@ export class GpuBackend implements Backend {
     this.snapshots = new Snapshots(this.engine);
   }
 
-  /** 'gpu' or 'cpu': the kernel family in use. */
-  get variant(): 'gpu' | 'cpu' {
-    return this.engine.choice.family;
-  }
-
-  /** Bytes of GPU memory this model holds now. */
-  get memoryBytes(): number {
-    return this.engine.owner.bytes;
-  }
-
   setParameters(params: Map<string, ArrayLike<number>>): void {
     this.live();
     const lay = this.engine.lay;
@@ -111,9 +101,7 @@ export class GpuBackend implements Backend {
     return this.split(await this.guard(read(this.engine, this.engine.params, this.engine.lay.total)));
   }
 
-  private split(flat: Float32Array): Map<string, Float64Array> {
-    return splitParameters(this.cfg, this.engine.lay, flat);
-  }
+  private readonly split = (flat: Float32Array): Map<string, Float64Array> => splitParameters(this.cfg, this.engine.lay, flat);
 
   stats(): BackendStats {
     const c = this.engine.choice;
