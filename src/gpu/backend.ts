@@ -12,7 +12,9 @@ import type { DropoutMasks, LossKind, RecurrentState, SeqInput, SeqTargets } fro
 import type { Backend, BackendStats, ForwardResult, PredictResult, GradientResult, StateSource, StepResult, TrainingSnapshot } from '../model/backend.js';
 import { GpuError } from '../errors.js';
 import type { NormalizedTrainOptions } from '../train/options.js';
-import { acquireGpu, type GpuContext } from './device.js';
+import { acquireGpu, type GpuContext, type GpuOptions } from './device.js';
+
+export type { GpuOptions } from './device.js';
 import { MAP_READ_MODE } from './buffers.js';
 import { Engine, type Plan } from './engine.js';
 import type { KernelsOption } from './limits.js';
@@ -25,26 +27,8 @@ import { updatePlan, writeOptimizerStep } from './kernels/optim.js';
 import { generation, writeSampling, type Generation } from './kernels/generate.js';
 import { Pacer, waitsSpin } from './pacer.js';
 import { DeviceWatch, closeScopes, gpuError, openScopes } from './failures.js';
-import { Snapshots, type PendingSnapshot } from './snapshot.js';
+import { DEFAULT_SNAPSHOT_EVERY, Snapshots, type PendingSnapshot } from './snapshot.js';
 
-export interface GpuOptions {
-  /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
-  gpu?: GPU;
-  /** Testing aid: fill every new GPU buffer with NaN, so any output element a kernel fails to write shows. */
-  poisonBuffers?: boolean;
-  /** Kernel variants (src/gpu/limits.ts KernelsOption): 'auto' by default, or forced for tests. */
-  kernels?: KernelsOption;
-  /**
-   * Before reading back a call's results (a training step, an evaluation, a prediction, a forward
-   * pass, gradients, a generation), sleep through most of the GPU time the same kind of call took
-   * last time, so that Dawn's Node binding, which spins a core while a promise is pending, does not
-   * take that core from a CPU adapter's threads (src/gpu/pacer.ts). Default: on in Node on CPU
-   * adapters (SwiftShader), off elsewhere.
-   */
-  paceWaits?: boolean;
-  /** Also request 'timestamp-query' where the adapter has it (bench/profile.ts times each kernel with it). */
-  timestamps?: boolean;
-}
 
 export async function createGpuBackend(cfg: ModelConfig, params: Map<string, ArrayLike<number>>, opts: GpuOptions): Promise<Backend> {
   const ctx = await acquireGpu(opts.gpu, { timestamps: opts.timestamps });
@@ -144,6 +128,11 @@ export class GpuBackend implements Backend {
   private record<T>(build: () => T): T {
     this.live();
     openScopes(this.device);
+    return this.inScopes(build);
+  }
+
+  /** More of a call's recording, inside the scopes record() opened: a throw closes them. */
+  private inScopes<T>(build: () => T): T {
     try {
       return build();
     } catch (err) {
@@ -205,11 +194,13 @@ export class GpuBackend implements Backend {
    */
   private async submitWithScalars(call: string, ws: Workspace, plan: Plan, kind: string, snapshot: ((enc: GPUCommandEncoder) => PendingSnapshot) | null = null): Promise<[number, number]> {
     const e = this.engine;
-    const staging = this.stagingFree.pop() ?? e.owner.staging('step scalars', 16);
-    const enc = this.device.createCommandEncoder();
-    this.encode(enc, plan);
-    enc.copyBufferToBuffer(e.scalars, 0, staging, 0, 16);
-    const pending = snapshot?.(enc) ?? null;
+    const { staging, enc, pending } = this.inScopes(() => {
+      const staging = this.stagingFree.pop() ?? e.owner.staging('step scalars', 16);
+      const enc = this.device.createCommandEncoder();
+      this.encode(enc, plan);
+      enc.copyBufferToBuffer(e.scalars, 0, staging, 0, 16);
+      return { staging, enc, pending: snapshot?.(enc) ?? null };
+    });
     const t0 = performance.now();
     // the error scope and the mapping resolve in parallel: one wait for the GPU, not two in a row;
     // a validation error is looked at after the pacer's pause, and must not count as unhandled
@@ -395,8 +386,6 @@ export class GpuBackend implements Backend {
   }
 }
 
-/** Training steps between CPU snapshots by default (TrainOptions.snapshotEvery). */
-export const DEFAULT_SNAPSHOT_EVERY = 50;
 
 /** The pacer's name for a kind of call on a workspace's shape (src/gpu/pacer.ts). */
 function callKind(call: string, ws: Workspace): string {

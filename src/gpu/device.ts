@@ -5,6 +5,26 @@
 // subgroups are 4 wide (the team kernels), 'timestamp-query' when the profiler asks. A device with
 // WebGPU's defaults and no features runs every model; limits.ts picks the variants that fit it.
 import { GpuLimitError, WebGpuUnavailableError } from '../errors.js';
+import type { KernelsOption } from './limits.js';
+
+export interface GpuOptions {
+  /** A GPU object to use instead of navigator.gpu (e.g. `create([])` from the `webgpu` package in Node). */
+  gpu?: GPU;
+  /** Testing aid: fill every new GPU buffer with NaN, so any output element a kernel fails to write shows. */
+  poisonBuffers?: boolean;
+  /** Kernel variants (src/gpu/limits.ts KernelsOption): 'auto' by default, or forced for tests. */
+  kernels?: KernelsOption;
+  /**
+   * Before reading back a call's results (a training step, an evaluation, a prediction, a forward
+   * pass, gradients, a generation), sleep through most of the GPU time the same kind of call took
+   * last time, so that Dawn's Node binding, which spins a core while a promise is pending, does not
+   * take that core from a CPU adapter's threads (src/gpu/pacer.ts). Default: on in Node on CPU
+   * adapters (SwiftShader), off elsewhere.
+   */
+  paceWaits?: boolean;
+  /** Also request 'timestamp-query' where the adapter has it (bench/profile.ts times each kernel with it). */
+  timestamps?: boolean;
+}
 
 export interface GpuContext {
   device: GPUDevice;

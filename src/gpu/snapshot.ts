@@ -4,6 +4,7 @@
 // lost device costs at most N steps (model.recover()). One snapshot in flight at a time: a due
 // one is put off while the last is still mapping.
 import { MAP_READ_MODE } from './buffers.js';
+export { DEFAULT_SNAPSHOT_EVERY } from '../train/options.js';
 import type { Engine } from './engine.js';
 
 /** A snapshot as copied: the parameters flat, in the layout's order. */

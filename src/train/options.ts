@@ -66,6 +66,9 @@ export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
   return { type: 'adam', lr, momentum: 0, beta1, beta2, eps: finitePositive('optimizer.eps', o.eps ?? 1e-8) };
 }
 
+/** Training steps between the GPU backend's CPU snapshots by default (TrainOptions.snapshotEvery). */
+export const DEFAULT_SNAPSHOT_EVERY = 50;
+
 export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
   if (typeof t !== 'object' || t === null) throw new ConfigError(`training options must be an object { loss, optimizer, clip? }, got ${t === null ? 'null' : typeof t}`);
   if (!['nll', 'nll_last', 'mse'].includes(t.loss)) {
@@ -75,7 +78,7 @@ export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
   if (clip !== null) finitePositive('clip', clip);
   const nonFinite = t.nonFinite ?? 'skip';
   if (nonFinite !== 'skip' && nonFinite !== 'throw') throw new ConfigError(`nonFinite must be 'skip' or 'throw', got ${show(nonFinite)}`);
-  const snapshotEvery = t.snapshotEvery ?? 50;
+  const snapshotEvery = t.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY;
   if (!Number.isInteger(snapshotEvery) || snapshotEvery < 0) throw new ConfigError(`snapshotEvery must be a non-negative integer, got ${show(snapshotEvery)}`);
   return { loss: t.loss, optimizer: normalizeOptimizer(t.optimizer), clip, nonFinite, snapshotEvery };
 }
