@@ -45,6 +45,19 @@ describe('a device with only the default limits and no features', () => {
     }
   }
 
+  it('rejects a model whose parameters exceed maxStorageBufferBindingSize with a GpuLimitError naming the limit and the size', async () => {
+    // LSTM 2100 → 2048: 4·2048·(2100 + 2048) + … ≈ 34M floats, 136 MB > 128 MiB
+    const err = await RnnModel.create({ cell: 'lstm', inputSize: 2100, hiddenSize: 2048, outputSize: 2, backend: 'webgpu', gpu }).then(
+      (m) => (m.dispose(), null),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(GpuLimitError);
+    const e = err as GpuLimitError;
+    expect(e.limit).toBe('maxStorageBufferBindingSize');
+    expect(e.needed).toBeGreaterThan(134217728);
+    expect(e.message).toMatch(/^params needs a \d+-byte GPU buffer, over this device's maxStorageBufferBindingSize \(134217728 bytes\)/);
+  });
+
   it('rejects a batch whose logits exceed maxStorageBufferBindingSize with a GpuLimitError naming it, and stays usable', async () => {
     const m = await RnnModel.create({ cell: 'rnn', inputSize: 64, hiddenSize: 8, outputSize: 64, backend: 'webgpu', gpu, kernels: 'gpu' });
     try {
