@@ -28,13 +28,13 @@ override WHH_LD: u32;
 @group(0) @binding(2) var<storage, read> cs: array<f32>;
 @group(0) @binding(3) var<storage, read> cache: array<f32>;
 @group(0) @binding(4) var<storage, read> dHin: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dAR: array<f32>; // dA [T, B, G·H], then dR (GRU)
+@group(0) @binding(5) var<storage, read_write> dPreact: array<f32>; // dA [T, B, G·H], then dR (GRU)
 @group(0) @binding(6) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(7) var<uniform> step: Step;
 
 fn gates() -> u32 { return gateCount(CELL); }
 
-// Where dR starts in dAR: after dA for the GRU, else dR is dA.
+// Where dR starts in dPreact: after dA for the GRU, else dR is dA.
 fn dROffset() -> u32 { return select(0u, step.T * B * gates() * H, CELL == 2u); }
 
 // Σ_i W_hh[i, j] · dR[t, b, i], the recurrent part of dh_{t-1}, for 4 rows × 4 units:: u-th result = unit j0 + u, lanes = rows b0 … b0 + 3 (clamped).
@@ -50,7 +50,7 @@ fn whhT4(t: u32, b0: u32, j0: u32) -> Block4 {
   let c = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) + WHH_OFF;
   var o = Block4();
   for (var i = 0u; i < GH; i++) {
-    let d = vec4<f32>(dAR[r0 + i], dAR[r1 + i], dAR[r2 + i], dAR[r3 + i]);
+    let d = vec4<f32>(dPreact[r0 + i], dPreact[r1 + i], dPreact[r2 + i], dPreact[r3 + i]);
     let w = i * WHH_LD;
     o.u0 += params[c.x + w] * d;
     o.u1 += params[c.y + w] * d;
@@ -107,10 +107,10 @@ fn loadD4(base: u32, b: u32, k: u32, rows: u32) -> vec4<f32> {
   var v = vec4<f32>();
   if (k < GH) {
     let p = base + b * GH + k;
-    if (rows > 0u && b < B) { v.x = dAR[p]; }
-    if (rows > 1u && b + 4u < B) { v.y = dAR[p + 4u * GH]; }
-    if (rows > 2u && b + 8u < B) { v.z = dAR[p + 8u * GH]; }
-    if (rows > 3u && b + 12u < B) { v.w = dAR[p + 12u * GH]; }
+    if (rows > 0u && b < B) { v.x = dPreact[p]; }
+    if (rows > 1u && b + 4u < B) { v.y = dPreact[p + 4u * GH]; }
+    if (rows > 2u && b + 8u < B) { v.z = dPreact[p + 8u * GH]; }
+    if (rows > 3u && b + 12u < B) { v.w = dPreact[p + 12u * GH]; }
   }
   return v;
 }
@@ -202,13 +202,13 @@ fn backElement(t: u32, b: u32, j: u32, recurrent: f32, first: bool) {
   let a0 = (t * B + b) * GH;
   let r0 = dROffset() + a0;
   // gate by gate with constant components (G is 1, 3 or 4), as in step.wgsl's cellUpdate
-  dAR[a0 + j] = d.dA.x;
-  if (G > 1u) { dAR[a0 + H + j] = d.dA.y; dAR[a0 + 2u * H + j] = d.dA.z; }
-  if (G > 3u) { dAR[a0 + 3u * H + j] = d.dA.w; }
+  dPreact[a0 + j] = d.dA.x;
+  if (G > 1u) { dPreact[a0 + H + j] = d.dA.y; dPreact[a0 + 2u * H + j] = d.dA.z; }
+  if (G > 3u) { dPreact[a0 + 3u * H + j] = d.dA.w; }
   if (CELL == 2u) { // elsewhere dR is dA
-    dAR[r0 + j] = d.dR.x;
-    dAR[r0 + H + j] = d.dR.y;
-    dAR[r0 + 2u * H + j] = d.dR.z;
+    dPreact[r0 + j] = d.dR.x;
+    dPreact[r0 + H + j] = d.dR.y;
+    dPreact[r0 + 2u * H + j] = d.dR.z;
   }
   if (CELL == 2u) { carry[b * H + j] = d.dhPrevDirect; }
   if (CELL == 1u) { carry[(B + b) * H + j] = d.dcPrev; }

@@ -3,7 +3,7 @@
 // over i < G·H, then the cell's backward at (b, j) (back_team: one step a dispatch), or d h0
 // (h0_team); back_team_seq runs the whole sweep and d h0 in one dispatch.
 // Split: a team takes 8 batch rows (dR, the broadcast operand) × 32 units, an invocation 8 units.
-var<private> tmDR: u32; // where dR of the step read starts in dAR
+var<private> tmDR: u32; // where dR of the step read starts in dPreact
 var<private> tmB0: u32; // the team's first batch row
 var<private> tmJ0: u32; // this invocation's first unit
 
@@ -11,7 +11,7 @@ var<private> tmJ0: u32; // this invocation's first unit
 // (computed, not written).
 fn teamARow(i: u32) -> u32 { return tmDR + min(tmB0 + i, B - 1u) * gates() * H; }
 fn teamAK(k: u32) -> u32 { return k; }
-fn teamALoad(p: u32) -> f32 { return dAR[p]; }
+fn teamALoad(p: u32) -> f32 { return dPreact[p]; }
 fn teamBCol(j: u32) -> u32 { return WHH_OFF + min(tmJ0 + j, H - 1u); }
 fn teamBK(k: u32) -> u32 { return k * WHH_LD; }
 fn teamBLoad(p: u32) -> f32 { return params[p]; }

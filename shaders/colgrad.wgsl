@@ -6,7 +6,7 @@
 // chunk). Chunk c writes its sum to out[OUT_OFF + c·LD_C + n·LD_N + v·LD_V]: with one chunk that
 // is the gradient itself (LD_C = 0); with several, a scratch buffer of partials [CHUNKS, V, N]
 // (V = 1 for `bias`), which entry `chunks` then sums in chunk order (fixed, so the result does not
-// depend on timing) into the gradient. backend.ts colChunks picks CHUNKS per adapter kind.
+// depend on timing) into the gradient. src/gpu/kernels/colgrad.ts colChunks picks CHUNKS per adapter kind.
 // `bias`:   one invocation per n (consecutive n read consecutive words of a row), walking its chunk.
 // `tokens`: a workgroup covers 64 values of n and a chunk of VCH vocabulary entries, keeping its
 //   partial sums in workgroup memory; each invocation owns one column of that tile, so no

@@ -1,4 +1,4 @@
-// Prepended to every kernel (src/gpu/kernels.ts). Grids are 1-D over `total` invocations, laid out
+// Prepended to every kernel (src/gpu/pipelines.ts). Grids are 1-D over `total` invocations, laid out
 // as up to 65535 × Y workgroups of 64; `flatId` recovers the linear invocation index.
 const WG: u32 = 64u;
 

@@ -3,7 +3,7 @@
 // gradient buffer, up to millions of floats).
 // Split: workgroup g (256 invocations) reduces its own contiguous slice: invocation li adds slice
 // elements li, li + 256, … in order (consecutive lanes read consecutive words), then a fixed tree
-// in workgroup memory. An input longer than one slice takes two dispatches (backend.ts reduceOps):
+// in workgroup memory. An input longer than one slice takes two dispatches (src/gpu/kernels/loss.ts reduceOps):
 // G workgroups write G partials into a scratch buffer, then one workgroup (SLICE ≥ G, SQUARE off)
 // sums those into the output. No atomics, fixed order: the result does not depend on timing.
 override COUNT: u32;

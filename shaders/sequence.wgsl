@@ -37,7 +37,7 @@ override PART: u32 = 1u; // vec4 slots of partial sums: (K_SLICES−1)·G·H (fo
 @group(0) @binding(3) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> cache: array<f32>;
 @group(0) @binding(5) var<storage, read> dHin: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dAR: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dPreact: array<f32>;
 @group(0) @binding(7) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(8) var<uniform> step: Step;
 @group(0) @binding(9) var<storage, read> whhT: array<f32>;
@@ -282,8 +282,8 @@ fn backward(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid
         let a0 = (ts * B + b) * GH + j;
         let r0 = select(0u, step.T * B * GH, CELL == 2u) + a0; // dR is dA but for the GRU
         for (var g = 0u; g < G; g++) {
-          dAR[a0 + g * H] = d.dA[g];
-          dAR[r0 + g * H] = d.dR[g];
+          dPreact[a0 + g * H] = d.dA[g];
+          dPreact[r0 + g * H] = d.dR[g];
         }
         d0[i] = d.dR.x;
         d1[i] = d.dR.y;

@@ -62,7 +62,7 @@ export const CLASSIC_CASES: [string, ParitySpec][] = [
   ['a 2-layer RNN over 1,100 rows with float inputs and MSE', { cell: 'rnn', inputSize: 5, hiddenSize: 20, numLayers: 2, outputSize: 4, batch: 55, steps: 20, tokens: false, loss: 'mse', seed: 18, randomState: true, optimizers: [ADAM_CLIP], trainSteps: 2 }],
 ];
 
-/** The general plan's (src/gpu/backend.ts: routes between layers), every kernel family too (src/gpu/general.test.ts). */
+/** The general plan's (src/gpu/general.ts: routes between layers), every kernel family too (src/gpu/general.test.ts). */
 export const GENERAL_CASES: [string, ParitySpec][] = [
   // the models of real PyTorch code
   ['an embedding LSTM with a tied head (word_language_model)', { cell: 'lstm', inputSize: 13, hiddenSize: 8, numLayers: 2, outputSize: 13, batch: 3, steps: 5, tokens: true, loss: 'nll', seed: 31, randomState: true, model: { embeddingDim: 8, tied: true }, optimizers: [ADAM_CLIP], trainSteps: 2 }],

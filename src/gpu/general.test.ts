@@ -1,4 +1,4 @@
-// GPU-vs-CPU parity of the general plan (src/gpu/backend.ts generalForwardPlan / generalBackwardPlan:
+// GPU-vs-CPU parity of the general plan (src/gpu/general.ts generalForwardPlan / generalBackwardPlan:
 // embeddings, tied heads, bidirectional stacks, no biases, no head, lengths, dropout) on every
 // kernel family, the same check as backend.test.ts runs on the classic plan (test/parity.ts). In a
 // file of its own so that vitest runs it beside backend.test.ts, one on each core. The general plan
