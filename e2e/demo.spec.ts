@@ -84,6 +84,19 @@ async function saveResetLoad(page: Page, info: TestInfo, prediction: Locator): P
   return file;
 }
 
+/** Types `name` into the names box and waits for the paused model's top 3 for it (a fresh answer). */
+async function ask(page: Page, name: string): Promise<void> {
+  const prediction = page.getByTestId('prediction');
+  // a different name first, so a shown answer for `name` is one given now
+  const other = name === '?' ? '??' : '?';
+  await page.getByTestId('name-input').fill(other);
+  await expect(prediction).toHaveAttribute('data-name', other);
+  await page.getByTestId('name-input').fill(name);
+  await expect(prediction).toHaveAttribute('data-name', name);
+  await expect(prediction.locator('li')).toHaveCount(3);
+  await expect(page.getByTestId('error')).toBeHidden();
+}
+
 /** The file as PyTorch's safetensors.torch.save_file writes it: same tensors, no webrnn config. */
 function asPyTorchFile(saved: Buffer): Buffer {
   const n = Number(saved.readBigUInt64LE(0));
@@ -161,16 +174,25 @@ test('classify: the loss falls, the confusion matrix fills, and a saved model pr
   // any typed name gets an answer: letters outside ASCII (reduced as the tutorial does), none at
   // all, a very long one
   const prediction = page.getByTestId('prediction');
-  for (const name of ['Ñúñez', '李', 'x'.repeat(500)]) {
-    await page.getByTestId('name-input').fill(name);
-    await expect(prediction).toHaveAttribute('data-name', name);
-    await expect(prediction.locator('li')).toHaveCount(3);
-    await expect(page.getByTestId('error')).toBeHidden();
-  }
+  for (const name of ['Ñúñez', '李', 'x'.repeat(500)]) await ask(page, name);
   await expectNoPageError(page);
-  await page.getByTestId('name-input').fill('Smirnov');
-  await expect(prediction.locator('li')).toHaveCount(3);
-  await expect(prediction.locator('li').first()).toContainText('Russian');
+
+  // the tutorial's own example. Batches are drawn at random, so after 300 steps of 16 names
+  // Smirnov may still rank English first (seen once in CI); train on in short rounds until the
+  // paused model ranks it Russian, within a bound
+  const russianFirst = async (): Promise<boolean> => {
+    await ask(page, 'Smirnov');
+    return (await prediction.locator('li').first().textContent())!.startsWith('Russian');
+  };
+  const deadline = Date.now() + 90_000;
+  while (!(await russianFirst())) {
+    expect(Date.now(), 'the model still ranks Smirnov other than Russian after 90 s more training').toBeLessThan(deadline);
+    const step = Number(await page.getByTestId('step').textContent());
+    await page.getByTestId('start').click();
+    await expect(status(page)).toHaveAttribute('data-state', 'running');
+    await trainToStep(page, step + 100);
+    await pause(page);
+  }
   await screenshot(page, info, 'demo-classify');
 
   await saveResetLoad(page, info, prediction);

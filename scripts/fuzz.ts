@@ -1,7 +1,7 @@
 // npm run fuzz -- [N] [--webgpu]: N hostile calls, N hostile safetensors files and N hostile
 // writer inputs (default 100,000 each) against the property of test/fuzz.ts; prints the first
 // failures and exits 1 on any. --webgpu also fuzzes N / 20 calls on the WebGPU backend.
-import { fuzzCalls, fuzzModel, fuzzSafetensors, fuzzWriter, type FuzzReport } from '../test/fuzz.js';
+import { fuzzCalls, fuzzFields, fuzzModel, fuzzSafetensors, fuzzWriter, type FuzzReport } from '../test/fuzz.js';
 import { nodeGpu } from '../test/gpu-device.js';
 
 const args = process.argv.slice(2);
@@ -11,6 +11,7 @@ const report: FuzzReport = { calls: 0, rejected: 0, failures: [] };
 const t0 = performance.now();
 const m = await fuzzModel('cpu');
 await fuzzCalls(m, n, seed, report);
+await fuzzFields(m, n, seed + 4, report);
 await fuzzSafetensors(m, n, seed + 1, report);
 m.dispose();
 fuzzWriter(n, seed + 2, report);

@@ -2,7 +2,7 @@
 // CPU backend and some on WebGPU. Each rejection must be a typed WebrnnError that changed nothing.
 import { describe, it, expect } from 'vitest';
 import { nodeGpu } from './gpu-device.js';
-import { fuzzCalls, fuzzModel, fuzzSafetensors, fuzzWriter, type FuzzReport } from './fuzz.js';
+import { fuzzCalls, fuzzFields, fuzzModel, fuzzSafetensors, fuzzWriter, type FuzzReport } from './fuzz.js';
 
 const fresh = (): FuzzReport => ({ calls: 0, rejected: 0, failures: [] });
 
@@ -14,6 +14,15 @@ describe('the API under hostile arguments', () => {
     m.dispose();
     expect(report.failures.slice(0, 10)).toEqual([]);
     expect(report.rejected).toBeGreaterThan(1500);
+  });
+
+  it('answers 2,000 calls whose arguments are valid but for one field with typed errors only, each rejection leaving the model bit-identical', async () => {
+    const report = fresh();
+    const m = await fuzzModel('cpu');
+    await fuzzFields(m, 2000, 5, report);
+    m.dispose();
+    expect(report.failures.slice(0, 10)).toEqual([]);
+    expect(report.rejected).toBeGreaterThan(1000);
   });
 
   it('rejects 1,500 hostile safetensors files (loaded into a model and as a new one) with typed errors only', async () => {
@@ -32,12 +41,13 @@ describe('the API under hostile arguments', () => {
     expect(report.rejected).toBeGreaterThan(900);
   });
 
-  it('rejects 300 hostile calls on the WebGPU backend with typed errors only, each leaving the model bit-identical', async () => {
+  it('rejects 300 hostile calls and 200 with one field spoiled on the WebGPU backend with typed errors only, each leaving the model bit-identical', async () => {
     const report = fresh();
     const m = await fuzzModel('webgpu', { gpu: await nodeGpu() });
     await fuzzCalls(m, 300, 4, report);
+    await fuzzFields(m, 200, 6, report);
     m.dispose();
     expect(report.failures.slice(0, 10)).toEqual([]);
-    expect(report.rejected).toBeGreaterThan(200);
+    expect(report.rejected).toBeGreaterThan(300);
   });
 });

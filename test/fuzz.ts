@@ -84,8 +84,64 @@ function sameParams(a: Map<string, Float64Array>, b: Map<string, Float64Array>):
   return true;
 }
 
+/** A valid argument with one field (or one nested field) replaced by a hostile value; `spoiled` gets its path. */
+function spoil(valid: Record<string, unknown>, r: Rng, pool: unknown[], spoiled: string[], path = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...valid };
+  const keys = Object.keys(valid);
+  const k = keys[r.nextU32() % keys.length];
+  const inner = valid[k];
+  if (inner && typeof inner === 'object' && !ArrayBuffer.isView(inner) && !Array.isArray(inner) && r.nextU32() % 2) {
+    out[k] = spoil(inner as Record<string, unknown>, r, pool, spoiled, `${path}${k}.`);
+  } else {
+    out[k] = pool[r.nextU32() % pool.length];
+    spoiled.push(`${path}${k} = ${describeArg(out[k])}`);
+  }
+  return out;
+}
+
+/** Valid arguments of each call (the fuzzed model's shapes), for spoil(). */
+function validArgs(): Record<string, Record<string, unknown>> {
+  const ids = Int32Array.from({ length: 6 }, (_, i) => i % V);
+  return {
+    input: { batch: 2, steps: 3, ids, lengths: Int32Array.of(3, 2) },
+    targets: { ids: Int32Array.from({ length: 6 }, (_, i) => (i + 1) % V) },
+    options: { loss: 'nll', state: { h: new Float64Array(10), c: new Float64Array(10) } },
+    training: { loss: 'nll', optimizer: { type: 'adam', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8 }, clip: 1, nonFinite: 'skip', snapshotEvery: 10 },
+    update: { lr: 0.02, clip: 2 },
+    generate: { prime: [1, 2], length: 4, temperature: 0.8, topK: 3, seed: 7 },
+    create: { cell: 'gru', inputSize: V, embeddingDim: 3, hiddenSize: 4, numLayers: 2, outputSize: V, bidirectional: false, dropout: 0.1, names: { embedding: 'emb', rnn: 'rnn', head: 'fc' }, backend: 'cpu', seed: 3 },
+  };
+}
+
+/** `n` calls whose arguments are valid but for one field. */
+export async function fuzzFields(m: RnnModel, n: number, seed: number, report: FuzzReport): Promise<void> {
+  const r = new Rng(seed);
+  const pool = hostileValues(r);
+  const v = validArgs();
+  const spoiled: string[] = [];
+  const bad = (valid: Record<string, unknown>): never => spoil(valid, r, pool, spoiled) as never;
+  const calls: [string, () => unknown][] = [
+    ['forward', () => m.forward(bad(v.input), { state: 'zeros' })],
+    ['predict', () => m.predict(v.input as never, bad({ state: v.options.state }))],
+    ['gradients', () => m.gradients(v.input as never, bad(v.targets), bad(v.options))],
+    ['evaluate', () => m.evaluate(bad(v.input), v.targets as never, { loss: 'nll' })],
+    ['trainStep', () => m.trainStep(bad(v.input), bad(v.targets))],
+    ['configureTraining', () => m.configureTraining(bad(v.training))],
+    ['updateTraining', () => m.updateTraining(bad(v.update))],
+    ['generate', () => m.generate(bad(v.generate))],
+    ['create', () => RnnModel.create(bad(v.create)).then((x) => x.dispose())],
+  ];
+  m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 } });
+  for (let i = 0; i < n; i++) {
+    const [name, call] = calls[r.nextU32() % calls.length];
+    spoiled.length = 0;
+    await probe(m, name, call, report, () => spoiled.join(', '));
+    if (name === 'configureTraining') m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 } });
+  }
+}
+
 /** One call; a rejection must be a WebrnnError that leaves `m` as it was. */
-async function probe(m: RnnModel, name: string, call: () => unknown, report: FuzzReport, what: string): Promise<void> {
+async function probe(m: RnnModel, name: string, call: () => unknown, report: FuzzReport, what: string | (() => string)): Promise<void> {
   const before = await m.getParameters();
   report.calls++;
   let err: unknown = null;
@@ -96,6 +152,7 @@ async function probe(m: RnnModel, name: string, call: () => unknown, report: Fuz
   }
   if (err === null) return;
   report.rejected++;
+  if (typeof what === 'function') what = what();
   if (!(err instanceof WebrnnError)) {
     report.failures.push(`${name}(${what}) threw ${(err as Error)?.name}: ${(err as Error)?.message ?? String(err)}`);
     return;

@@ -80,8 +80,8 @@ export function checkObject(what: string, v: unknown, shape: string): void {
 export function validateInput(cfg: ModelConfig, input: SeqInput): void {
   checkObject('input', input, '{ batch, steps, ids | x, lengths? }');
   const { batch: B, steps: T } = input;
-  if (!Number.isInteger(B) || B < 1) throw new RnnShapeError(`batch must be a positive integer, got ${B}`);
-  if (!Number.isInteger(T) || T < 1) throw new RnnShapeError(`steps must be a positive integer, got ${T}`);
+  if (!Number.isInteger(B) || B < 1) throw new RnnShapeError(`batch must be a positive integer, got ${show(B)}`);
+  if (!Number.isInteger(T) || T < 1) throw new RnnShapeError(`steps must be a positive integer, got ${show(T)}`);
   if ((input.ids === undefined) === (input.x === undefined)) {
     throw new RnnShapeError('input needs exactly one of ids (token ids [B, T]) or x (floats [B, T, I])');
   }

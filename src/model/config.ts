@@ -89,9 +89,15 @@ export function layerInputSize(cfg: ModelConfig, k: number): number {
   return cfg.embeddingDim > 0 ? cfg.embeddingDim : cfg.inputSize;
 }
 
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ConfigError(`${name} must be a positive integer, got ${show(v)}`);
+/** Sizes past these are refused before anything is allocated (a typo's 1e9 would exhaust memory). */
+export const MAX_SIZE = 1 << 24;
+export const MAX_LAYERS = 256;
+/** Parameters a model may have: 1 GiB of float32 (already past WebGPU's default buffer limits). */
+export const MAX_PARAMETERS = 1 << 28;
+
+function positiveInt(name: string, v: unknown, max = MAX_SIZE): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new ConfigError(`${name} must be an integer in [1, ${max}], got ${show(v)}`);
   }
   return v;
 }
@@ -127,6 +133,9 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   const head = flag('head', c.head, true);
   const D = bidirectional ? 2 : 1;
   const embeddingDim = c.embeddingDim === undefined || c.embeddingDim === 0 ? 0 : positiveInt('embeddingDim', c.embeddingDim);
+  if (c.names !== undefined && (typeof c.names !== 'object' || c.names === null || Array.isArray(c.names))) {
+    throw new ConfigError(`names must be an object { embedding?, rnn?, head? }, got ${show(c.names)}`);
+  }
   const names = { ...DEFAULT_NAMES, ...(c.names ?? {}) };
   for (const [k, v] of Object.entries(names)) {
     if (typeof v !== 'string' || !MODULE_NAME.test(v)) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${show(v)}`);
@@ -147,7 +156,7 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
     nonlinearity,
     inputSize,
     hiddenSize,
-    numLayers: positiveInt('numLayers', c.numLayers ?? 1),
+    numLayers: positiveInt('numLayers', c.numLayers ?? 1, MAX_LAYERS),
     outputSize,
     embeddingDim,
     bias: flag('bias', c.bias, true),
@@ -180,6 +189,10 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   if (cfg.dropout > 0 && cfg.numLayers === 1) {
     // PyTorch warns and ignores it; so do we, but say so by normalising it away
     cfg.dropout = 0;
+  }
+  const count = parameterSpecs(cfg).reduce((n, p) => n + sizeOf(p.shape), 0);
+  if (count > MAX_PARAMETERS) {
+    throw new ConfigError(`the model would have ${count.toLocaleString('en')} parameters, more than the ${MAX_PARAMETERS.toLocaleString('en')} webrnn takes`);
   }
   return cfg;
 }

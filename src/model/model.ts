@@ -11,6 +11,7 @@ import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { createGpuBackend, type GpuOptions } from '../gpu/backend.js';
+import type { KernelsOption } from '../gpu/limits.js';
 
 export interface CreateModelOptions extends ModelConfigInput, GpuOptions {
   /** 'webgpu' (default) or 'cpu'. Nothing falls back silently: without WebGPU, 'webgpu' throws. */
@@ -59,9 +60,11 @@ export class RnnModel {
     if (typeof opts !== 'object' || opts === null) throw new ConfigError(`RnnModel.create takes an options object { cell, inputSize, hiddenSize, … }, got ${opts === null ? 'null' : typeof opts}`);
     const cfg = normalizeConfig(opts);
     if (opts.parameters !== undefined && !(opts.parameters instanceof Map)) throw new ConfigError('parameters must be a Map from PyTorch names to arrays');
-    const params = opts.parameters ? checkParameters(cfg, opts.parameters) : initParameters(cfg, opts.seed ?? 0);
-    const backend = await makeBackend(cfg, opts.backend ?? 'webgpu', params, opts);
-    return new RnnModel(cfg, backend, opts.seed ?? 0, gpuOptionsOf(opts));
+    const seed = seedOf(opts.seed);
+    const gpu = gpuOptionsOf(opts);
+    const params = opts.parameters ? checkParameters(cfg, opts.parameters) : initParameters(cfg, seed);
+    const backend = await makeBackend(cfg, opts.backend ?? 'webgpu', params, gpu);
+    return new RnnModel(cfg, backend, seed, gpu);
   }
 
   /**
@@ -79,13 +82,15 @@ export class RnnModel {
     opts: { backend?: BackendName; seed?: number } & InferHints & GpuOptions = {},
   ): Promise<RnnModel> {
     opts = optionsOf(opts, 'fromSafetensors options');
+    const seed = seedOf(opts.seed);
+    const gpu = gpuOptionsOf(opts);
     const file = readSafetensors(bytes);
     const cfg = configOf(file.tensors, file.metadata, opts);
     const params = new Map<string, ArrayLike<number>>();
     for (const [name, t] of file.tensors) params.set(name, t.data);
     const shapes = new Map([...file.tensors].map(([n, t]) => [n, t.shape]));
     const checked = checkParameters(cfg, params, shapes);
-    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, opts), opts.seed ?? 0, gpuOptionsOf(opts));
+    return new RnnModel(cfg, await makeBackend(cfg, opts.backend ?? 'webgpu', checked, gpu), seed, gpu);
   }
 
   /** The backend in use: 'webgpu' or 'cpu'. */
@@ -257,26 +262,29 @@ export class RnnModel {
     if (inputSize !== outputSize) {
       throw new ConfigError(`generation feeds outputs back as inputs: needs inputSize (${inputSize}) = outputSize (${outputSize})`);
     }
-    if (typeof opts.prime !== 'object' || opts.prime === null || typeof (opts.prime as ArrayLike<number>).length !== 'number') {
-      throw new RnnShapeError(`prime must be an array of token ids, got ${show(opts.prime)}`);
+    const primeIn: unknown = opts.prime;
+    if (!Array.isArray(primeIn) && !(ArrayBuffer.isView(primeIn) && !(primeIn instanceof DataView) && !(primeIn instanceof BigInt64Array) && !(primeIn instanceof BigUint64Array))) {
+      throw new RnnShapeError(`prime must be an array or typed array of token ids, got ${show(primeIn)}`);
     }
-    const prime = Int32Array.from(opts.prime);
-    Array.prototype.forEach.call(opts.prime, (v: unknown, i: number) => {
-      if (!Number.isInteger(v)) throw new TokenRangeError(`prime[${i}] = ${show(v)} is not an integer token id`);
-    });
-    if (prime.length < 1) throw new RnnShapeError('generate needs a prime of at least one token');
-    prime.forEach((v, i) => {
+    const primeIds = primeIn as ArrayLike<unknown>;
+    if (primeIds.length < 1) throw new RnnShapeError('generate needs a prime of at least one token');
+    if (primeIds.length > MAX_GENERATE_LENGTH) throw new RnnShapeError(`prime holds ${primeIds.length} tokens, more than the ${MAX_GENERATE_LENGTH} generate takes`);
+    for (let i = 0; i < primeIds.length; i++) {
+      const v = primeIds[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new TokenRangeError(`prime[${i}] = ${show(v)} is not an integer token id`);
       if (!(v >= 0 && v < inputSize)) throw new TokenRangeError(`prime[${i}] = ${v} is out of range [0, ${inputSize}) (inputSize)`);
-    });
+    }
+    const prime = Int32Array.from(primeIds as ArrayLike<number>);
     const maxLength = Math.min(MAX_GENERATE_LENGTH, b.maxGenerateLength?.(prime.length) ?? MAX_GENERATE_LENGTH);
-    if (!Number.isInteger(opts.length) || opts.length < 1 || opts.length > maxLength) {
+    if (typeof opts.length !== 'number' || !Number.isInteger(opts.length) || opts.length < 1 || opts.length > maxLength) {
       throw new RnnShapeError(`length must be an integer in [1, ${maxLength}], got ${show(opts.length)}`);
     }
-    const temperature = opts.temperature ?? 1;
-    if (!Number.isFinite(temperature) || temperature < 0) throw new ConfigError(`temperature must be ≥ 0, got ${temperature}`);
-    const topK = opts.topK ?? 0;
-    if (!Number.isInteger(topK) || topK < 0) throw new ConfigError(`topK must be a non-negative integer, got ${topK}`);
-    return b.generate(prime, opts.length, temperature, topK, opts.seed ?? 0);
+    const temperature: unknown = opts.temperature ?? 1;
+    if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0) throw new ConfigError(`temperature must be a finite number ≥ 0, got ${show(temperature)}`);
+    const topK: unknown = opts.topK ?? 0;
+    if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 0) throw new ConfigError(`topK must be a non-negative integer, got ${show(topK)}`);
+    const seed = seedOf(opts.seed);
+    return b.generate(prime, opts.length, temperature, topK, seed);
   }
 
   /** The state the last call ended in ([L, B, H]), for stateful inference. */
@@ -362,7 +370,26 @@ function optionsOf<T extends object>(o: T | undefined, what: string): T {
 }
 
 /** The WebGPU options of a create / fromSafetensors call, kept for recover() and to(). */
+/** A seed: an integer in [0, 2^32) (default 0), as the generators take it. */
+function seedOf(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** 32) throw new ConfigError(`seed must be an integer in [0, 2^32), got ${show(v)}`);
+  return v;
+}
+
+const KERNELS: readonly KernelsOption[] = ['auto', 'gpu', 'cpu', 'gpu-per-step', 'cpu-team', 'cpu-team-per-step'];
+
+/** The GPU options of a call, checked (a typed error, not a TypeError deep inside device acquisition). */
 function gpuOptionsOf(o: GpuOptions): GpuOptions {
+  if (typeof o !== 'object' || o === null) throw new ConfigError(`GPU options must be an object { gpu?, kernels?, … }, got ${show(o)}`);
+  const gpu: unknown = o.gpu;
+  if (gpu !== undefined && (typeof gpu !== 'object' || gpu === null || typeof (gpu as GPU).requestAdapter !== 'function')) {
+    throw new ConfigError(`gpu must be a GPU object (navigator.gpu, or create([]) from the 'webgpu' package in Node), got ${show(gpu)}`);
+  }
+  if (o.kernels !== undefined && !KERNELS.includes(o.kernels)) throw new ConfigError(`kernels must be one of ${KERNELS.map((k) => `'${k}'`).join(', ')}, got ${show(o.kernels)}`);
+  for (const k of ['poisonBuffers', 'paceWaits', 'timestamps'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ConfigError(`${k} must be true or false, got ${show(o[k])}`);
+  }
   return { gpu: o.gpu, poisonBuffers: o.poisonBuffers, kernels: o.kernels, paceWaits: o.paceWaits, timestamps: o.timestamps };
 }
 
@@ -393,7 +420,7 @@ async function makeBackend(
   gpu: GpuOptions,
 ): Promise<Backend> {
   if (name === 'cpu') return new CpuBackend(cfg, params);
-  if (name === 'webgpu') return createGpuBackend(cfg, params, gpu);
+  if (name === 'webgpu') return createGpuBackend(cfg, params, gpuOptionsOf(gpu));
   throw new ConfigError(`backend must be 'webgpu' or 'cpu', got ${show(name)}`);
 }
 

@@ -50,8 +50,9 @@ function finitePositive(name: string, v: number, allowZero = false): number {
 }
 
 export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
-  if (!o || (o.type !== 'sgd' && o.type !== 'adam')) {
-    throw new ConfigError(`optimizer.type must be 'sgd' or 'adam', got '${String((o as { type?: unknown } | undefined)?.type)}'`);
+  if (typeof o !== 'object' || o === null || (o.type !== 'sgd' && o.type !== 'adam')) {
+    const type = typeof o === 'object' && o !== null ? (o as { type?: unknown }).type : undefined;
+    throw new ConfigError(`optimizer must be { type: 'sgd' | 'adam', lr, … }, got ${typeof o === 'object' && o !== null ? `type ${show(type)}` : show(o)}`);
   }
   const lr = finitePositive('optimizer.lr', o.lr, true);
   if (o.type === 'sgd') {
@@ -59,10 +60,12 @@ export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
     if (momentum >= 1) throw new ConfigError(`optimizer.momentum must be < 1, got ${momentum}`);
     return { type: 'sgd', lr, momentum, beta1: 0, beta2: 0, eps: 0 };
   }
-  const [beta1, beta2] = o.betas ?? [0.9, 0.999];
-  for (const [n, b] of [['betas[0]', beta1], ['betas[1]', beta2]] as const) {
-    if (!(b >= 0 && b < 1)) throw new ConfigError(`optimizer.${n} must be in [0, 1), got ${b}`);
+  const betas: unknown = o.betas ?? [0.9, 0.999];
+  if (!Array.isArray(betas) || betas.length !== 2) throw new ConfigError(`optimizer.betas must be an array of two numbers in [0, 1), got ${show(betas)}`);
+  for (const [i, b] of betas.entries()) {
+    if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new ConfigError(`optimizer.betas[${i}] must be in [0, 1), got ${show(b)}`);
   }
+  const [beta1, beta2] = betas as [number, number];
   return { type: 'adam', lr, momentum: 0, beta1, beta2, eps: finitePositive('optimizer.eps', o.eps ?? 1e-8) };
 }
 
@@ -71,7 +74,7 @@ export const DEFAULT_SNAPSHOT_EVERY = 50;
 
 export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
   if (typeof t !== 'object' || t === null) throw new ConfigError(`training options must be an object { loss, optimizer, clip? }, got ${t === null ? 'null' : typeof t}`);
-  if (!['nll', 'nll_last', 'mse'].includes(t.loss)) {
+  if (typeof t.loss !== 'string' || !['nll', 'nll_last', 'mse'].includes(t.loss)) {
     throw new ConfigError(`loss must be 'nll', 'nll_last' or 'mse', got ${show(t.loss)}`);
   }
   const clip = t.clip ?? null;
