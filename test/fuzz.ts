@@ -88,6 +88,13 @@ function sameParams(a: Map<string, Float64Array>, b: Map<string, Float64Array>):
 function spoil(valid: Record<string, unknown>, r: Rng, pool: unknown[], spoiled: string[], path = ''): Record<string, unknown> {
   const out: Record<string, unknown> = { ...valid };
   const keys = Object.keys(valid);
+  if (r.nextU32() % 8 === 0) {
+    // a field the call does not know (a typo of a known one, or noise)
+    const k = r.nextU32() % 2 ? `${keys[r.nextU32() % keys.length]}s` : '__proto__x';
+    out[k] = pool[r.nextU32() % pool.length];
+    spoiled.push(`${path}${k} (unknown) = ${describeArg(out[k])}`);
+    return out;
+  }
   const k = keys[r.nextU32() % keys.length];
   const inner = valid[k];
   if (inner && typeof inner === 'object' && !ArrayBuffer.isView(inner) && !Array.isArray(inner) && r.nextU32() % 2) {

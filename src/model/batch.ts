@@ -77,6 +77,16 @@ export function checkObject(what: string, v: unknown, shape: string): void {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RnnShapeError(`${what} must be an object ${shape}, got ${show(v)}`);
 }
 
+/**
+ * Rejects a field an options object does not know: a typo such as `{ learningRate }` or `{ clipNorm }`
+ * would otherwise be ignored silently (PyTorch rejects an unexpected keyword argument, too).
+ */
+export function checkKeys(what: string, v: object, known: readonly string[]): void {
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) throw new ConfigError(`${what} has no field '${k.slice(0, 60)}' (its fields: ${known.join(', ')})`);
+  }
+}
+
 export function validateInput(cfg: ModelConfig, input: SeqInput): void {
   checkObject('input', input, '{ batch, steps, ids | x, lengths? }');
   const { batch: B, steps: T } = input;

@@ -89,6 +89,12 @@ export function layerInputSize(cfg: ModelConfig, k: number): number {
   return cfg.embeddingDim > 0 ? cfg.embeddingDim : cfg.inputSize;
 }
 
+/** Every field of a model description (RnnModel.create rejects others). */
+export const MODEL_CONFIG_KEYS = [
+  'cell', 'nonlinearity', 'inputSize', 'hiddenSize', 'numLayers', 'outputSize', 'embeddingDim', 'bias',
+  'bidirectional', 'head', 'tied', 'dropout', 'inputDropout', 'outputDropout', 'names',
+] as const satisfies readonly (keyof ModelConfigInput)[];
+
 /** Sizes past these are refused before anything is allocated (a typo's 1e9 would exhaust memory). */
 export const MAX_SIZE = 1 << 24;
 export const MAX_LAYERS = 256;

@@ -114,6 +114,29 @@ describe('RnnModel rejects bad calls with typed errors and loses nothing', () =>
     await unchanged();
   });
 
+  it('rejects a misspelt option by name instead of ignoring it, and keeps the training it had', async () => {
+    const m = await floatModel();
+    const targets = { ids: Int32Array.from({ length: B * T }, (_, i) => i % O) };
+    m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clip: 1 });
+    const before = await snapshot(m, input);
+    const typos: [string, () => unknown, RegExp][] = [
+      ['configureTraining', () => m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clipNorm: 1 } as never), /training options has no field 'clipNorm'/],
+      ['optimizer', () => m.configureTraining({ loss: 'nll', optimizer: { type: 'sgd', lr: 0.1, betas: [0.9, 0.99] } as never }), /sgd optimizer has no field 'betas'/],
+      ['updateTraining', () => m.updateTraining({ learningRate: 0.1 } as never), /updateTraining has no field 'learningRate'.*lr, clip/],
+      ['forward', () => m.forward(input, { initialState: 'carry' } as never), /forward options has no field 'initialState'/],
+      ['evaluate', () => m.evaluate(input, targets, { loss: 'nll', reduction: 'sum' } as never), /evaluate options has no field 'reduction'/],
+      ['generate', () => m.generate({ prime: [0], length: 3, top_k: 2 } as never), /generate options has no field 'top_k'/],
+      ['create', () => RnnModel.create({ backend: 'cpu', cell: 'gru', inputSize: I, hiddenSize: H, num_layers: 2 } as never), /RnnModel.create options has no field 'num_layers'/],
+      ['fromSafetensors', async () => RnnModel.fromSafetensors(await m.saveSafetensors(), { backend: 'cpu', bidirectional: true } as never), /fromSafetensors options has no field 'bidirectional'/],
+    ];
+    for (const [, call, message] of typos) await expectError(call, ConfigError, message);
+    // the training configured before the typos is the one in force: Adam at lr 0.01 with clipping
+    expect(await snapshot(m, input)).toEqual(before);
+    const step = await m.trainStep(input, targets);
+    expect(step.gradNorm).toBeGreaterThan(0);
+    expect(m.stats().optimizerStep).toBe(1);
+  });
+
   it('rejects token ids outside the vocabulary', async () => {
     const m = await RnnModel.create({ backend: 'cpu', cell: 'lstm', inputSize: 4, hiddenSize: 5, seed: 1 });
     const ok: SeqInput = { batch: 1, steps: 3, ids: Int32Array.of(0, 3, 2) };

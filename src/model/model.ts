@@ -1,8 +1,8 @@
 // The one model API for both backends. It owns the config, validates every call at the
 // boundary (typed errors, nothing changed on rejection) and delegates the math to a Backend.
 import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError, show } from '../errors.js';
-import { hasDropout, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
-import { checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import { hasDropout, MODEL_CONFIG_KEYS, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
+import { checkKeys, checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
 import { inferConfig, type InferHints } from './infer.js';
 import { dropoutMasks } from './dropout.js';
 import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
@@ -57,7 +57,8 @@ export class RnnModel {
 
   /** Builds a model on the requested backend ('webgpu' by default). */
   static async create(opts: CreateModelOptions): Promise<RnnModel> {
-    if (typeof opts !== 'object' || opts === null) throw new ConfigError(`RnnModel.create takes an options object { cell, inputSize, hiddenSize, … }, got ${opts === null ? 'null' : typeof opts}`);
+    if (typeof opts !== 'object' || opts === null) throw new ConfigError(`RnnModel.create takes an options object { cell, inputSize, hiddenSize, … }, got ${show(opts)}`);
+    checkKeys('RnnModel.create options', opts, CREATE_OPTIONS);
     const cfg = normalizeConfig(opts);
     if (opts.parameters !== undefined && !(opts.parameters instanceof Map)) throw new ConfigError('parameters must be a Map from PyTorch names to arrays');
     const seed = seedOf(opts.seed);
@@ -81,7 +82,7 @@ export class RnnModel {
     bytes: Uint8Array | ArrayBuffer,
     opts: { backend?: BackendName; seed?: number } & InferHints & GpuOptions = {},
   ): Promise<RnnModel> {
-    opts = optionsOf(opts, 'fromSafetensors options');
+    opts = optionsOf(opts, 'fromSafetensors options', ['backend', 'seed', ...INFER_HINTS, ...GPU_OPTIONS]);
     const seed = seedOf(opts.seed);
     const gpu = gpuOptionsOf(opts);
     const file = readSafetensors(bytes);
@@ -136,7 +137,7 @@ export class RnnModel {
   /** Forward pass over a batch: logits / predictions [B, T, O], every layer's states, h_n (c_n). */
   async forward(input: SeqInput, opts: { state?: InitialState } = {}): Promise<ForwardResult> {
     const b = this.live();
-    opts = optionsOf(opts, 'options');
+    opts = optionsOf(opts, 'forward options', ['state']);
     validateInput(this.config, input);
     return b.forward(input, this.stateSource(input, opts.state));
   }
@@ -148,7 +149,7 @@ export class RnnModel {
    */
   async predict(input: SeqInput, opts: { state?: InitialState } = {}): Promise<PredictResult> {
     const b = this.live();
-    opts = optionsOf(opts, 'options');
+    opts = optionsOf(opts, 'predict options', ['state']);
     validateInput(this.config, input);
     return b.predict(input, this.stateSource(input, opts.state));
   }
@@ -160,7 +161,8 @@ export class RnnModel {
     opts: { loss: TrainOptions['loss']; state?: InitialState },
   ): Promise<GradientResult> {
     const b = this.live();
-    checkObject('options', opts, "{ loss, state? }");
+    checkObject('gradients options', opts, "{ loss, state? }");
+    checkKeys('gradients options', opts, ['loss', 'state']);
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -170,7 +172,8 @@ export class RnnModel {
   /** The loss of a batch, forward only (validation): one submit, one number read back. */
   async evaluate(input: SeqInput, targets: SeqTargets, opts: { loss: TrainOptions['loss']; state?: InitialState }): Promise<number> {
     const b = this.live();
-    checkObject('options', opts, "{ loss, state? }");
+    checkObject('evaluate options', opts, "{ loss, state? }");
+    checkKeys('evaluate options', opts, ['loss', 'state']);
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -195,6 +198,7 @@ export class RnnModel {
     const b = this.live();
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before updateTraining');
     checkObject('updateTraining', change, '{ lr?, clip? }');
+    checkKeys('updateTraining', change, ['lr', 'clip']);
     const o = this.trainOpts;
     const n = normalizeTrainOptions({
       loss: o.loss,
@@ -215,7 +219,7 @@ export class RnnModel {
    */
   async trainStep(input: SeqInput, targets: SeqTargets, opts: { state?: InitialState } = {}): Promise<StepResult> {
     const b = this.live();
-    opts = optionsOf(opts, 'options');
+    opts = optionsOf(opts, 'trainStep options', ['state']);
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before trainStep');
     validateInput(this.config, input);
     validateTargets(this.config, this.trainOpts.loss, input, targets);
@@ -256,6 +260,7 @@ export class RnnModel {
   async generate(opts: GenerateOptions): Promise<Int32Array> {
     const b = this.live();
     checkObject('generate options', opts, '{ prime, length, temperature?, topK?, seed? }');
+    checkKeys('generate options', opts, ['prime', 'length', 'temperature', 'topK', 'seed']);
     const { inputSize, outputSize } = this.config;
     if (this.config.bidirectional) throw new ConfigError('generation runs forward in time: a bidirectional model cannot generate (its reverse direction reads the future)');
     if (!this.config.head) throw new ConfigError('generation samples from the head\'s log-softmax: this model has no head');
@@ -363,13 +368,18 @@ export class RnnModel {
 const MAX_GENERATE_LENGTH = 1 << 20;
 
 /** An options argument: undefined is {}, anything but an object a ConfigError. */
-function optionsOf<T extends object>(o: T | undefined, what: string): T {
+/** An options object (or {} for undefined) with only the `known` fields. */
+function optionsOf<T extends object>(o: T | undefined, what: string, known: readonly string[]): T {
   if (o === undefined) return {} as T;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError(`${what} must be an object, got ${o === null ? 'null' : typeof o}`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new ConfigError(`${what} must be an object, got ${show(o)}`);
+  checkKeys(what, o, known);
   return o;
 }
 
-/** The WebGPU options of a create / fromSafetensors call, kept for recover() and to(). */
+const GPU_OPTIONS = ['gpu', 'poisonBuffers', 'kernels', 'paceWaits', 'timestamps'] as const satisfies readonly (keyof GpuOptions)[];
+const INFER_HINTS = ['names', 'tied', 'nonlinearity', 'dropout', 'inputDropout', 'outputDropout'] as const satisfies readonly (keyof InferHints)[];
+const CREATE_OPTIONS = [...MODEL_CONFIG_KEYS, ...GPU_OPTIONS, 'backend', 'seed', 'parameters'] as const;
+
 /** A seed: an integer in [0, 2^32) (default 0), as the generators take it. */
 function seedOf(v: unknown): number {
   if (v === undefined) return 0;
@@ -379,7 +389,10 @@ function seedOf(v: unknown): number {
 
 const KERNELS: readonly KernelsOption[] = ['auto', 'gpu', 'cpu', 'gpu-per-step', 'cpu-team', 'cpu-team-per-step'];
 
-/** The GPU options of a call, checked (a typed error, not a TypeError deep inside device acquisition). */
+/**
+ * The WebGPU options of a create / fromSafetensors call (kept for recover() and to()), checked: a
+ * typed error, not a TypeError deep inside device acquisition.
+ */
 function gpuOptionsOf(o: GpuOptions): GpuOptions {
   if (typeof o !== 'object' || o === null) throw new ConfigError(`GPU options must be an object { gpu?, kernels?, … }, got ${show(o)}`);
   const gpu: unknown = o.gpu;

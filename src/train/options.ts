@@ -1,7 +1,7 @@
 // Training options, shared by both backends. Semantics are PyTorch's (torch.optim.SGD / Adam,
 // torch.nn.utils.clip_grad_norm_).
 import { ConfigError, show } from '../errors.js';
-import type { LossKind } from '../model/batch.js';
+import { checkKeys, type LossKind } from '../model/batch.js';
 
 export type OptimizerSpec =
   | { type: 'sgd'; lr: number; momentum?: number }
@@ -54,6 +54,7 @@ export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
     const type = typeof o === 'object' && o !== null ? (o as { type?: unknown }).type : undefined;
     throw new ConfigError(`optimizer must be { type: 'sgd' | 'adam', lr, … }, got ${typeof o === 'object' && o !== null ? `type ${show(type)}` : show(o)}`);
   }
+  checkKeys(`the ${o.type} optimizer`, o, o.type === 'sgd' ? ['type', 'lr', 'momentum'] : ['type', 'lr', 'betas', 'eps']);
   const lr = finitePositive('optimizer.lr', o.lr, true);
   if (o.type === 'sgd') {
     const momentum = finitePositive('optimizer.momentum', o.momentum ?? 0, true);
@@ -73,7 +74,8 @@ export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
 export const DEFAULT_SNAPSHOT_EVERY = 50;
 
 export function normalizeTrainOptions(t: TrainOptions): NormalizedTrainOptions {
-  if (typeof t !== 'object' || t === null) throw new ConfigError(`training options must be an object { loss, optimizer, clip? }, got ${t === null ? 'null' : typeof t}`);
+  if (typeof t !== 'object' || t === null) throw new ConfigError(`training options must be an object { loss, optimizer, clip? }, got ${show(t)}`);
+  checkKeys('training options', t, ['loss', 'optimizer', 'clip', 'nonFinite', 'snapshotEvery']);
   if (typeof t.loss !== 'string' || !['nll', 'nll_last', 'mse'].includes(t.loss)) {
     throw new ConfigError(`loss must be 'nll', 'nll_last' or 'mse', got ${show(t.loss)}`);
   }
