@@ -116,6 +116,7 @@ function validArgs(): Record<string, Record<string, unknown>> {
     training: { loss: 'nll', optimizer: { type: 'adam', lr: 0.01, betas: [0.9, 0.999], eps: 1e-8 }, clip: 1, nonFinite: 'skip', snapshotEvery: 10 },
     update: { lr: 0.02, clip: 2 },
     generate: { prime: [1, 2], length: 4, temperature: 0.8, topK: 3, seed: 7 },
+    load: { backend: 'cpu', seed: 1, nonlinearity: 'tanh', dropout: 0, names: { embedding: 'embedding', rnn: 'rnn', head: 'fc' }, tied: false },
     create: { cell: 'gru', inputSize: V, embeddingDim: 3, hiddenSize: 4, numLayers: 2, outputSize: V, bidirectional: false, dropout: 0.1, names: { embedding: 'emb', rnn: 'rnn', head: 'fc' }, backend: 'cpu', seed: 3 },
   };
 }
@@ -125,6 +126,7 @@ export async function fuzzFields(m: RnnModel, n: number, seed: number, report: F
   const r = new Rng(seed);
   const pool = hostileValues(r);
   const v = validArgs();
+  const saved = await m.saveSafetensors();
   const spoiled: string[] = [];
   const bad = (valid: Record<string, unknown>): never => spoil(valid, r, pool, spoiled) as never;
   const calls: [string, () => unknown][] = [
@@ -137,6 +139,7 @@ export async function fuzzFields(m: RnnModel, n: number, seed: number, report: F
     ['updateTraining', () => m.updateTraining(bad(v.update))],
     ['generate', () => m.generate(bad(v.generate))],
     ['create', () => RnnModel.create(bad(v.create)).then((x) => x.dispose())],
+    ['fromSafetensors', () => RnnModel.fromSafetensors(saved, bad(v.load)).then((x) => x.dispose())],
   ];
   m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 } });
   for (let i = 0; i < n; i++) {

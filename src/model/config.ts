@@ -122,6 +122,18 @@ function flag(name: string, v: unknown, dflt: boolean): boolean {
 
 const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 
+/** `names` as given (some of embedding, rnn, head, each a module path or undefined), or undefined. */
+export function checkNames(names: unknown): void {
+  if (names === undefined) return;
+  if (typeof names !== 'object' || names === null || Array.isArray(names)) {
+    throw new ConfigError(`names must be an object { embedding?, rnn?, head? }, got ${show(names)}`);
+  }
+  for (const [k, v] of Object.entries(names)) {
+    if (!Object.hasOwn(DEFAULT_NAMES, k)) throw new ConfigError(`names has no field '${k.slice(0, 60)}' (its fields: ${Object.keys(DEFAULT_NAMES).join(', ')})`);
+    if (v !== undefined && (typeof v !== 'string' || !MODULE_NAME.test(v))) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${show(v)}`);
+  }
+}
+
 /** Validates and fills defaults (cell 'rnn', tanh, 1 layer, bias, a head with outputSize = inputSize). */
 export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   if (typeof c !== 'object' || c === null) throw new ConfigError(`a model description must be an object, got ${show(c)}`);
@@ -139,13 +151,9 @@ export function normalizeConfig(c: ModelConfigInput): ModelConfig {
   const head = flag('head', c.head, true);
   const D = bidirectional ? 2 : 1;
   const embeddingDim = c.embeddingDim === undefined || c.embeddingDim === 0 ? 0 : positiveInt('embeddingDim', c.embeddingDim);
-  if (c.names !== undefined && (typeof c.names !== 'object' || c.names === null || Array.isArray(c.names))) {
-    throw new ConfigError(`names must be an object { embedding?, rnn?, head? }, got ${show(c.names)}`);
-  }
-  const names = { ...DEFAULT_NAMES, ...(c.names ?? {}) };
-  for (const [k, v] of Object.entries(names)) {
-    if (typeof v !== 'string' || !MODULE_NAME.test(v)) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${show(v)}`);
-  }
+  checkNames(c.names);
+  const given = Object.entries(c.names ?? {}).filter(([, v]) => v !== undefined);
+  const names: ModuleNames = { ...DEFAULT_NAMES, ...Object.fromEntries(given) };
   if (new Set([names.embedding, names.rnn, names.head]).size < 3) {
     throw new ConfigError(`names must differ: embedding '${names.embedding}', rnn '${names.rnn}', head '${names.head}'`);
   }

@@ -10,8 +10,8 @@
 //              of two shared names)
 // Anything left over is an error that lists it, as load_state_dict(strict=True) reports
 // unexpected keys. Where a file is ambiguous, `names` (and `tied`) say which module is which.
-import { RnnShapeError, SafetensorsError } from '../errors.js';
-import { normalizeConfig, type ModelConfig, type ModelConfigInput, type ModuleNames } from './config.js';
+import { ConfigError, RnnShapeError, SafetensorsError, show } from '../errors.js';
+import { checkNames, normalizeConfig, type ModelConfig, type ModelConfigInput, type ModuleNames } from './config.js';
 
 interface Tensor {
   shape: number[];
@@ -26,6 +26,19 @@ export interface InferHints {
   dropout?: number;
   inputDropout?: number;
   outputDropout?: number;
+}
+
+/**
+ * The hints themselves, checked before any file is read: a bad hint is the caller's error (a
+ * ConfigError naming it), not the file's, and is refused even where the file's own metadata would
+ * make it unused.
+ */
+export function checkHints(h: InferHints): void {
+  if (h.tied !== undefined && typeof h.tied !== 'boolean') throw new ConfigError(`tied must be true or false, got ${show(h.tied)}`);
+  checkNames(h.names);
+  // the others are fields of a model description: the same checks, on a stand-in model
+  const { nonlinearity, dropout, inputDropout, outputDropout } = h;
+  normalizeConfig({ inputSize: 1, hiddenSize: 1, numLayers: 2, nonlinearity, dropout, inputDropout, outputDropout });
 }
 
 const RNN_KEY = /^(.+)\.(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;

@@ -128,6 +128,9 @@ describe('RnnModel rejects bad calls with typed errors and loses nothing', () =>
       ['generate', () => m.generate({ prime: [0], length: 3, top_k: 2 } as never), /generate options has no field 'top_k'/],
       ['create', () => RnnModel.create({ backend: 'cpu', cell: 'gru', inputSize: I, hiddenSize: H, num_layers: 2 } as never), /RnnModel.create options has no field 'num_layers'/],
       ['fromSafetensors', async () => RnnModel.fromSafetensors(await m.saveSafetensors(), { backend: 'cpu', bidirectional: true } as never), /fromSafetensors options has no field 'bidirectional'/],
+      ['names', () => RnnModel.create({ backend: 'cpu', inputSize: I, hiddenSize: H, names: { lstm: 'encoder' } } as never), /names has no field 'lstm'.*embedding, rnn, head/],
+      // a hint is checked even where the file's own metadata leaves it unused: the caller's error, not the file's
+      ['hint', async () => RnnModel.fromSafetensors(await m.saveSafetensors(), { backend: 'cpu', dropout: 2 }), /^dropout must be a probability in \[0, 1\), got 2/],
     ];
     for (const [, call, message] of typos) await expectError(call, ConfigError, message);
     // the training configured before the typos is the one in force: Adam at lr 0.01 with clipping

@@ -3,7 +3,7 @@
 import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError, show } from '../errors.js';
 import { hasDropout, MODEL_CONFIG_KEYS, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
 import { checkKeys, checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
-import { inferConfig, type InferHints } from './infer.js';
+import { checkHints, inferConfig, type InferHints } from './infer.js';
 import { dropoutMasks } from './dropout.js';
 import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
 import { initParameters, Rng } from './init.js';
@@ -85,6 +85,7 @@ export class RnnModel {
     opts = optionsOf(opts, 'fromSafetensors options', ['backend', 'seed', ...INFER_HINTS, ...GPU_OPTIONS]);
     const seed = seedOf(opts.seed);
     const gpu = gpuOptionsOf(opts);
+    checkHints(opts);
     const file = readSafetensors(bytes);
     const cfg = configOf(file.tensors, file.metadata, opts);
     const params = new Map<string, ArrayLike<number>>();
