@@ -28,6 +28,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['e2e/**', 'node_modules/**', 'dist/**', 'demo-dist/**'],
     passWithNoTests: false,
+    // after each file: no WebGPU error escaped the calls' error scopes
+    setupFiles: ['test/setup.ts'],
     // SwiftShader runs WGSL on the CPU: a GPU parity test can take many seconds.
     testTimeout: 60_000,
     hookTimeout: 60_000,

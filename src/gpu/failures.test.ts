@@ -4,7 +4,8 @@ import { describe, it, expect } from 'vitest';
 import { nodeGpu } from '../../test/gpu-device.js';
 import { RnnModel, GpuError } from '../index.js';
 import type { GpuBackend } from './backend.js';
-import { gpuError } from './failures.js';
+import { gpuError, uncapturedErrors } from './failures.js';
+import { declareUncaptured } from '../../test/setup.js';
 
 describe('GPU errors', () => {
   it('turn a rejected submit into a GpuError that names the call and shape, and the model goes on', async () => {
@@ -27,6 +28,20 @@ describe('GPU errors', () => {
       const again = await m.predict(input);
       expect(again.logits).toEqual(first.logits);
       expect(await m.getParameters()).toEqual(before);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('count an error WebGPU reports outside every call (what test/setup.ts checks stays 0 in each file)', async () => {
+    const m = await RnnModel.create({ cell: 'rnn', inputSize: 3, hiddenSize: 4, backend: 'webgpu', gpu: await nodeGpu() });
+    try {
+      const before = uncapturedErrors();
+      // outside any scope of webrnn's: a buffer no usage allows
+      m.gpuDevice!.createBuffer({ size: 4, usage: 0 });
+      declareUncaptured(1);
+      await m.predict({ batch: 1, steps: 1, ids: Int32Array.of(1) }); // gives Dawn's events a turn
+      await expect.poll(() => uncapturedErrors() - before).toBe(1);
     } finally {
       m.dispose();
     }

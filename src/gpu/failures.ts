@@ -38,6 +38,20 @@ export function gpuError(err: GPUError, call: string, shape: string): GpuError {
   );
 }
 
+let uncaptured = 0;
+
+/**
+ * WebGPU errors in this process that no call's error scope caught (WebGPU's `uncapturederror`
+ * events on the devices models use). Every call records and submits inside its scopes, so this
+ * stays 0; the test suite checks that it does. (A browser also logs such an error to the console:
+ * the listener does not prevent that.)
+ */
+export function uncapturedErrors(): number {
+  return uncaptured;
+}
+
+const watched = new WeakSet<GPUDevice>();
+
 /** Watches a device for loss; `check` throws DeviceLostError once it is lost. */
 export class DeviceWatch {
   info: GPUDeviceLostInfo | null = null;
@@ -46,6 +60,11 @@ export class DeviceWatch {
     device.lost.then((i) => {
       this.info = i;
     });
+    // one listener a device, however many models share it
+    if (!watched.has(device)) {
+      watched.add(device);
+      device.addEventListener('uncapturederror', () => uncaptured++);
+    }
   }
 
   error(snapshotStep: number | null): DeviceLostError {
