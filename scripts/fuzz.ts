@@ -1,6 +1,7 @@
-// npm run fuzz -- [N] [--webgpu]: N hostile calls, N hostile safetensors files and N hostile
-// writer inputs (default 100,000 each) against the property of test/fuzz.ts; prints the first
-// failures and exits 1 on any. --webgpu also fuzzes N / 20 calls on the WebGPU backend.
+// npm run fuzz -- [N] [--webgpu]: N hostile calls, N calls valid but for one field, N hostile
+// safetensors files and N hostile writer inputs (default 100,000 each) against the property of
+// test/fuzz.ts; prints the first failures and exits 1 on any. --webgpu also fuzzes N / 20 calls of
+// each of the first two kinds on the WebGPU backend.
 import { fuzzCalls, fuzzFields, fuzzModel, fuzzSafetensors, fuzzWriter, type FuzzReport } from '../test/fuzz.js';
 import { nodeGpu } from '../test/gpu-device.js';
 
@@ -18,6 +19,7 @@ fuzzWriter(n, seed + 2, report);
 if (args.includes('--webgpu')) {
   const g = await fuzzModel('webgpu', { gpu: await nodeGpu() });
   await fuzzCalls(g, Math.ceil(n / 20), seed + 3, report);
+  await fuzzFields(g, Math.ceil(n / 20), seed + 5, report);
   g.dispose();
 }
 console.log(`seed ${seed}: ${report.calls} calls, ${report.rejected} rejected, ${report.failures.length} failures, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
