@@ -19,7 +19,8 @@ export type KernelFamily = 'gpu' | 'cpu';
  * shaders/team.wgsl, where subgroups are 4 wide; 'auto' picks it on such CPU adapters),
  * 'cpu-team-per-step' (the same, never the one-dispatch recurrence).
  */
-export type KernelsOption = KernelFamily | 'gpu-per-step' | 'cpu-team' | 'cpu-team-per-step' | 'auto';
+export const KERNELS_OPTIONS = ['auto', 'gpu', 'gpu-per-step', 'cpu', 'cpu-team', 'cpu-team-per-step'] as const;
+export type KernelsOption = (typeof KERNELS_OPTIONS)[number];
 
 /** The one-dispatch recurrence's split (shaders/sequence.wgsl): k-slices per unit, invocations a workgroup (H · slices). */
 export interface SequenceSplit {

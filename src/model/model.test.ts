@@ -114,7 +114,7 @@ describe('RnnModel rejects bad calls with typed errors and loses nothing', () =>
     await unchanged();
   });
 
-  it('rejects a misspelt option by name instead of ignoring it, and keeps the training it had', async () => {
+  it('rejects a misspelt or ill-typed option by name instead of ignoring it, and keeps the training it had', async () => {
     const m = await floatModel();
     const targets = { ids: Int32Array.from({ length: B * T }, (_, i) => i % O) };
     m.configureTraining({ loss: 'nll', optimizer: { type: 'adam', lr: 0.01 }, clip: 1 });
@@ -129,6 +129,8 @@ describe('RnnModel rejects bad calls with typed errors and loses nothing', () =>
       ['create', () => RnnModel.create({ backend: 'cpu', cell: 'gru', inputSize: I, hiddenSize: H, num_layers: 2 } as never), /RnnModel.create options has no field 'num_layers'/],
       ['fromSafetensors', async () => RnnModel.fromSafetensors(await m.saveSafetensors(), { backend: 'cpu', bidirectional: true } as never), /fromSafetensors options has no field 'bidirectional'/],
       ['names', () => RnnModel.create({ backend: 'cpu', inputSize: I, hiddenSize: H, names: { lstm: 'encoder' } } as never), /names has no field 'lstm'.*embedding, rnn, head/],
+      ['kernels', () => RnnModel.create({ backend: 'cpu', inputSize: I, hiddenSize: H, kernels: 'fast' } as never), /kernels must be one of 'auto', 'gpu'/],
+      ['gpu', () => RnnModel.create({ backend: 'webgpu', inputSize: I, hiddenSize: H, gpu: {} } as never), /gpu must be a GPU object/],
       // a hint is checked even where the file's own metadata leaves it unused: the caller's error, not the file's
       ['hint', async () => RnnModel.fromSafetensors(await m.saveSafetensors(), { backend: 'cpu', dropout: 2 }), /^dropout must be a probability in \[0, 1\), got 2/],
     ];

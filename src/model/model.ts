@@ -11,7 +11,7 @@ import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { normalizeTrainOptions, type NormalizedTrainOptions, type TrainOptions } from '../train/options.js';
 import { CpuBackend } from '../cpu/backend.js';
 import { createGpuBackend, type GpuOptions } from '../gpu/backend.js';
-import type { KernelsOption } from '../gpu/limits.js';
+import { KERNELS_OPTIONS } from '../gpu/limits.js';
 
 export interface CreateModelOptions extends ModelConfigInput, GpuOptions {
   /** 'webgpu' (default) or 'cpu'. Nothing falls back silently: without WebGPU, 'webgpu' throws. */
@@ -388,8 +388,6 @@ function seedOf(v: unknown): number {
   return v;
 }
 
-const KERNELS: readonly KernelsOption[] = ['auto', 'gpu', 'cpu', 'gpu-per-step', 'cpu-team', 'cpu-team-per-step'];
-
 /**
  * The WebGPU options of a create / fromSafetensors call (kept for recover() and to()), checked: a
  * typed error, not a TypeError deep inside device acquisition.
@@ -400,7 +398,9 @@ function gpuOptionsOf(o: GpuOptions): GpuOptions {
   if (gpu !== undefined && (typeof gpu !== 'object' || gpu === null || typeof (gpu as GPU).requestAdapter !== 'function')) {
     throw new ConfigError(`gpu must be a GPU object (navigator.gpu, or create([]) from the 'webgpu' package in Node), got ${show(gpu)}`);
   }
-  if (o.kernels !== undefined && !KERNELS.includes(o.kernels)) throw new ConfigError(`kernels must be one of ${KERNELS.map((k) => `'${k}'`).join(', ')}, got ${show(o.kernels)}`);
+  if (o.kernels !== undefined && !KERNELS_OPTIONS.includes(o.kernels)) {
+    throw new ConfigError(`kernels must be one of ${KERNELS_OPTIONS.map((k) => `'${k}'`).join(', ')}, got ${show(o.kernels)}`);
+  }
   for (const k of ['poisonBuffers', 'paceWaits', 'timestamps'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ConfigError(`${k} must be true or false, got ${show(o[k])}`);
   }
