@@ -94,6 +94,16 @@ export class DeviceLostError extends WebrnnError {
 /** A model that was disposed was used again. */
 export class DisposedError extends WebrnnError {}
 
+/**
+ * Rejects a field an options object does not know: a typo such as `{ learningRate }` or `{ clipNorm }`
+ * would otherwise be ignored silently (PyTorch rejects an unexpected keyword argument, too).
+ */
+export function checkKeys(what: string, v: object, known: readonly string[]): void {
+  for (const k of Object.keys(v)) {
+    if (!known.includes(k)) throw new ConfigError(`${what} has no field '${k.slice(0, 60)}' (its fields: ${known.join(', ')})`);
+  }
+}
+
 /** Any value as error-message text, whatever it is (a symbol, a BigInt, an object without a prototype). */
 export function show(v: unknown): string {
   if (v === null) return 'null';

@@ -1,6 +1,6 @@
 // Inputs, targets and states as the API takes them, and their validation (done once, here).
 // Layouts are PyTorch's batch_first: inputs [B, T] token ids or [B, T, I] floats; states [L, B, H].
-import { NonFiniteError, RnnShapeError, TokenRangeError, ConfigError, show } from '../errors.js';
+import { NonFiniteError, RnnShapeError, TokenRangeError, ConfigError, checkKeys, show } from '../errors.js';
 import { stateLayers, type ModelConfig } from './config.js';
 
 export type Floats = Float32Array | Float64Array;
@@ -72,19 +72,10 @@ function checkIds(what: string, ids: Int32Array, n: number, limit: number, limit
   }
 }
 
-/** Throws unless `v` is a plain object (not null, not an array). */
-export function checkObject(what: string, v: unknown, shape: string): void {
+/** Throws unless `v` is a plain object (not null, not an array), with only the `known` fields if given. */
+export function checkObject(what: string, v: unknown, shape: string, known?: readonly string[]): void {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RnnShapeError(`${what} must be an object ${shape}, got ${show(v)}`);
-}
-
-/**
- * Rejects a field an options object does not know: a typo such as `{ learningRate }` or `{ clipNorm }`
- * would otherwise be ignored silently (PyTorch rejects an unexpected keyword argument, too).
- */
-export function checkKeys(what: string, v: object, known: readonly string[]): void {
-  for (const k of Object.keys(v)) {
-    if (!known.includes(k)) throw new ConfigError(`${what} has no field '${k.slice(0, 60)}' (its fields: ${known.join(', ')})`);
-  }
+  if (known) checkKeys(what, v, known);
 }
 
 export function validateInput(cfg: ModelConfig, input: SeqInput): void {

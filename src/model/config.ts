@@ -5,7 +5,7 @@
 //   [head]       <head>.weight [O, D·H], <head>.bias [O]               nn.Linear(D·H, O)
 // (D = 2 when bidirectional; I_0 = E, or the one-hot / float input width; I_k = D·H above),
 // or the char-RNN tutorial's `RNN` module (`i2h.*`, `i2o.*`).
-import { ConfigError, show } from '../errors.js';
+import { ConfigError, checkKeys, show } from '../errors.js';
 
 /**
  * rnn:      h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
@@ -128,8 +128,8 @@ export function checkNames(names: unknown): void {
   if (typeof names !== 'object' || names === null || Array.isArray(names)) {
     throw new ConfigError(`names must be an object { embedding?, rnn?, head? }, got ${show(names)}`);
   }
+  checkKeys('names', names, Object.keys(DEFAULT_NAMES));
   for (const [k, v] of Object.entries(names)) {
-    if (!Object.hasOwn(DEFAULT_NAMES, k)) throw new ConfigError(`names has no field '${k.slice(0, 60)}' (its fields: ${Object.keys(DEFAULT_NAMES).join(', ')})`);
     if (v !== undefined && (typeof v !== 'string' || !MODULE_NAME.test(v))) throw new ConfigError(`names.${k} must be a module path like 'encoder' or 'model.rnn', got ${show(v)}`);
   }
 }

@@ -1,8 +1,8 @@
 // The one model API for both backends. It owns the config, validates every call at the
 // boundary (typed errors, nothing changed on rejection) and delegates the math to a Backend.
-import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError, show } from '../errors.js';
+import { ConfigError, DisposedError, RnnShapeError, SafetensorsError, TokenRangeError, NonFiniteError, checkKeys, show } from '../errors.js';
 import { hasDropout, MODEL_CONFIG_KEYS, normalizeConfig, stateDictSpecs, sizeOf, type ModelConfig, type ModelConfigInput } from './config.js';
-import { checkKeys, checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
+import { checkObject, validateInput, validateState, validateTargets, type DropoutMasks, type RecurrentState, type SeqInput, type SeqTargets } from './batch.js';
 import { checkHints, inferConfig, type InferHints } from './infer.js';
 import { dropoutMasks } from './dropout.js';
 import type { Backend, BackendName, BackendStats, PredictResult, ForwardResult, GradientResult, StateSource, StepResult } from './backend.js';
@@ -162,8 +162,7 @@ export class RnnModel {
     opts: { loss: TrainOptions['loss']; state?: InitialState },
   ): Promise<GradientResult> {
     const b = this.live();
-    checkObject('gradients options', opts, "{ loss, state? }");
-    checkKeys('gradients options', opts, ['loss', 'state']);
+    checkObject('gradients options', opts, '{ loss, state? }', ['loss', 'state']);
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -173,8 +172,7 @@ export class RnnModel {
   /** The loss of a batch, forward only (validation): one submit, one number read back. */
   async evaluate(input: SeqInput, targets: SeqTargets, opts: { loss: TrainOptions['loss']; state?: InitialState }): Promise<number> {
     const b = this.live();
-    checkObject('evaluate options', opts, "{ loss, state? }");
-    checkKeys('evaluate options', opts, ['loss', 'state']);
+    checkObject('evaluate options', opts, '{ loss, state? }', ['loss', 'state']);
     const { loss } = normalizeTrainOptions({ loss: opts.loss, optimizer: { type: 'sgd', lr: 0 } });
     validateInput(this.config, input);
     validateTargets(this.config, loss, input, targets);
@@ -198,8 +196,7 @@ export class RnnModel {
   updateTraining(change: { lr?: number; clip?: number | null }): void {
     const b = this.live();
     if (!this.trainOpts) throw new ConfigError('call configureTraining({ loss, optimizer, clip }) before updateTraining');
-    checkObject('updateTraining', change, '{ lr?, clip? }');
-    checkKeys('updateTraining', change, ['lr', 'clip']);
+    checkObject('updateTraining', change, '{ lr?, clip? }', ['lr', 'clip']);
     const o = this.trainOpts;
     const n = normalizeTrainOptions({
       loss: o.loss,
@@ -260,8 +257,7 @@ export class RnnModel {
   /** Samples `length` tokens after `prime` (batch 1); only the tokens come back from the GPU. */
   async generate(opts: GenerateOptions): Promise<Int32Array> {
     const b = this.live();
-    checkObject('generate options', opts, '{ prime, length, temperature?, topK?, seed? }');
-    checkKeys('generate options', opts, ['prime', 'length', 'temperature', 'topK', 'seed']);
+    checkObject('generate options', opts, '{ prime, length, temperature?, topK?, seed? }', ['prime', 'length', 'temperature', 'topK', 'seed']);
     const { inputSize, outputSize } = this.config;
     if (this.config.bidirectional) throw new ConfigError('generation runs forward in time: a bidirectional model cannot generate (its reverse direction reads the future)');
     if (!this.config.head) throw new ConfigError('generation samples from the head\'s log-softmax: this model has no head');
@@ -344,8 +340,9 @@ export class RnnModel {
   async to(backend: BackendName, gpu: GpuOptions = this.gpuOpts): Promise<RnnModel> {
     const b = this.live();
     if (backend === b.name) return this;
+    const gpuOpts = gpuOptionsOf(gpu);
     const params = await b.getParameters();
-    const next = await makeBackend(this.config, backend, params, gpu);
+    const next = await makeBackend(this.config, backend, params, gpuOpts);
     b.dispose();
     this.backendImpl = next;
     if (this.trainOpts) next.configureTraining(this.trainOpts);
@@ -368,7 +365,6 @@ export class RnnModel {
 /** Tokens one generate() call may draw (a fused generation is one dispatch: longer runs risk the browser's GPU watchdog). */
 const MAX_GENERATE_LENGTH = 1 << 20;
 
-/** An options argument: undefined is {}, anything but an object a ConfigError. */
 /** An options object (or {} for undefined) with only the `known` fields. */
 function optionsOf<T extends object>(o: T | undefined, what: string, known: readonly string[]): T {
   if (o === undefined) return {} as T;
@@ -434,7 +430,7 @@ async function makeBackend(
   gpu: GpuOptions,
 ): Promise<Backend> {
   if (name === 'cpu') return new CpuBackend(cfg, params);
-  if (name === 'webgpu') return createGpuBackend(cfg, params, gpuOptionsOf(gpu));
+  if (name === 'webgpu') return createGpuBackend(cfg, params, gpu);
   throw new ConfigError(`backend must be 'webgpu' or 'cpu', got ${show(name)}`);
 }
 

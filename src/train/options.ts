@@ -1,7 +1,7 @@
 // Training options, shared by both backends. Semantics are PyTorch's (torch.optim.SGD / Adam,
 // torch.nn.utils.clip_grad_norm_).
-import { ConfigError, show } from '../errors.js';
-import { checkKeys, type LossKind } from '../model/batch.js';
+import { ConfigError, checkKeys, show } from '../errors.js';
+import type { LossKind } from '../model/batch.js';
 
 export type OptimizerSpec =
   | { type: 'sgd'; lr: number; momentum?: number }
@@ -50,10 +50,8 @@ function finitePositive(name: string, v: number, allowZero = false): number {
 }
 
 export function normalizeOptimizer(o: OptimizerSpec): NormalizedOptimizer {
-  if (typeof o !== 'object' || o === null || (o.type !== 'sgd' && o.type !== 'adam')) {
-    const type = typeof o === 'object' && o !== null ? (o as { type?: unknown }).type : undefined;
-    throw new ConfigError(`optimizer must be { type: 'sgd' | 'adam', lr, … }, got ${typeof o === 'object' && o !== null ? `type ${show(type)}` : show(o)}`);
-  }
+  if (typeof o !== 'object' || o === null) throw new ConfigError(`optimizer must be an object { type: 'sgd' | 'adam', lr, … }, got ${show(o)}`);
+  if (o.type !== 'sgd' && o.type !== 'adam') throw new ConfigError(`optimizer.type must be 'sgd' or 'adam', got ${show((o as { type?: unknown }).type)}`);
   checkKeys(`the ${o.type} optimizer`, o, o.type === 'sgd' ? ['type', 'lr', 'momentum'] : ['type', 'lr', 'betas', 'eps']);
   const lr = finitePositive('optimizer.lr', o.lr, true);
   if (o.type === 'sgd') {
